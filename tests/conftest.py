@@ -1,0 +1,5 @@
+"""Test settings: a non-interactive matplotlib backend and fast, deterministic torch."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
