@@ -14,8 +14,8 @@ skips straight to the work.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
-import re
 import subprocess
 import sys
 import venv
@@ -23,24 +23,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
-CONDA_TO_PIP = {"pytorch-cpu": "torch", "matplotlib-base": "matplotlib"}
-NOT_PIP = {"python", "pip"}  # provided by the virtual environment itself
+
+
+def _environment_module():
+    """vaelib/environment.py, loaded by path: it is standard-library only, vaelib is not installed yet."""
+    spec = importlib.util.spec_from_file_location("vaelib_environment", ROOT / "vaelib" / "environment.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pinned_requirements(environment_file: Path = ROOT / "environment.yml") -> list[str]:
     """pip requirement strings (``name==version``) for every pinned conda dependency."""
-    requirements = []
-    for line in environment_file.read_text().splitlines():
-        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)(?:=([^=\s#]+))?\s*(?:#.*)?", line)
-        if not match or match.group(1) in ("conda-forge", "nodefaults"):
-            continue
-        name, version = match.groups()
-        if name in NOT_PIP:
-            continue
-        if version is None:
-            raise SystemExit(f"environment.yml: {name} is not pinned; pin every package (name=version)")
-        requirements.append(f"{CONDA_TO_PIP.get(name, name)}=={version}")
-    return requirements
+    return _environment_module().pinned_requirements(environment_file)
 
 
 def venv_python() -> Path:

@@ -5,6 +5,7 @@ VAE), ``losses`` (reconstruction NLL, Gaussian KL, negative ELBO), ``training`` 
 ``checkpoints`` (safetensors weights with their configuration) and ``checks`` (exercise checks).
 """
 
+from . import checks, plotting
 from .checkpoints import CheckpointError, load_model, save_model
 from .data import MNIST, ChecksumError, binarize, iterate_batches, load_mnist
 from .losses import ELBOTerms, bernoulli_nll, kl_to_standard_normal, negative_elbo

@@ -49,3 +49,35 @@ def check_true(name: str, answer, condition, message: str) -> bool:
         raise AssertionError(f"{name}: {message}")
     print(f"{name}: correct.")
     return True
+
+
+# --- notebook 00 -------------------------------------------------------------------------------
+
+
+def check_fraction_of_blank_pixels(answer) -> bool:
+    """Exercise 00.1: the fraction of all training-set pixels that are exactly 0."""
+    from .data import load_mnist
+
+    if answer is None:
+        return check_close("Exercise 00.1", None, 0.0)
+    expected = (load_mnist("train").images == 0).float().mean().item()
+    return check_close(
+        "Exercise 00.1", answer, expected, rtol=1e-4,
+        hint="Compare the images tensor with 0 and average the booleans over all 60,000 x 784 pixels.",
+    )
+
+
+def check_most_frequent_digit(answer) -> bool:
+    """Exercise 00.2: the digit that occurs most often among the training labels."""
+    from .data import load_mnist
+
+    if answer is None:
+        return check_true("Exercise 00.2", None, bool, "")
+    counts = torch.bincount(load_mnist("train").labels, minlength=10)
+    if answer not in range(10):
+        raise AssertionError(f"Exercise 00.2: expected a digit 0-9, got {answer!r}")
+    message = (
+        f"digit {answer} occurs {int(counts[answer])} times, but another digit occurs "
+        f"{int(counts.max())} times. Hint: torch.bincount(labels) counts each digit."
+    )
+    return check_true("Exercise 00.2", answer, lambda a: a == int(counts.argmax()), message)

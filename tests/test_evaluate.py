@@ -1,0 +1,200 @@
+"""Tests of vaelib.evaluate against models whose log-likelihood is known exactly.
+
+The exact reference is probabilistic PCA (a linear-Gaussian model): z ~ N(0, I), x|z ~ N(Wz + b, s^2 I),
+so x ~ N(b, W W^T + s^2 I) and log p(x) comes from scipy. With a deliberately imperfect diagonal
+Gaussian encoder, the ELBO is also available in closed form (written out below), so the ordering
+ELBO <= E[L_k] <= log p(x) and the convergence of L_k to log p(x) can be checked with Monte Carlo
+tolerances of 4 standard errors. The Bernoulli VAE path is checked against torch.distributions.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import multivariate_normal
+from torch.distributions import Bernoulli, Normal, kl_divergence
+
+import vaelib
+from vaelib import evaluate
+
+D, K, S = 6, 3, 0.5  # data dimension, latent dimension, decoder noise standard deviation
+
+
+def ppca(seed: int = 0):
+    """A pPCA model with a mean-field encoder whose mean is shifted and whose sigma is inflated."""
+    rng = np.random.default_rng(seed)
+    W = rng.normal(size=(D, K))
+    b = rng.normal(size=D)
+    precision = np.eye(K) + W.T @ W / S**2  # of the exact posterior p(z|x)
+    cov = np.linalg.inv(precision)
+    sigma_q = 1.3 / np.sqrt(np.diag(precision))  # wider than the mean-field optimum
+    W_t, b_t, cov_t = (torch.tensor(a) for a in (W, b, cov))
+
+    def encode(x):
+        mu = (x - b_t) @ W_t @ cov_t.T / S**2 + 0.3  # exact posterior mean, shifted
+        return mu, torch.tensor(np.log(sigma_q)).expand_as(mu)
+
+    def log_px_given_z(x, z):
+        mean = z @ W_t.T + b_t  # (s, n, D)
+        return -0.5 * (((x - mean) / S) ** 2 + math.log(2 * math.pi * S**2)).sum(-1)
+
+    def exact_log_px(x):
+        return multivariate_normal(b, W @ W.T + S**2 * np.eye(D)).logpdf(x.numpy())
+
+    def exact_elbo(x):
+        mu, log_sigma = (t.numpy() for t in encode(x))
+        sigma2 = np.exp(2 * log_sigma)
+        residual = x.numpy() - mu @ W.T - b
+        expected_log_lik = -0.5 * D * np.log(2 * np.pi * S**2) - (
+            (residual**2).sum(1) + (sigma2 * (W**2).sum(0)).sum(1)
+        ) / (2 * S**2)
+        kl = 0.5 * (mu**2 + sigma2 - np.log(sigma2) - 1).sum(1)
+        return expected_log_lik - kl
+
+    model = evaluate.LatentModel(encode=encode, log_px_given_z=log_px_given_z)
+    x = torch.tensor(rng.multivariate_normal(b, W @ W.T + S**2 * np.eye(D), size=40))
+    return model, x, exact_log_px, exact_elbo
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def test_log_weights_match_torch_distributions():
+    model, x, *_ = ppca()
+    eps = torch.randn(4, x.shape[0], K, generator=gen(1), dtype=torch.float64)
+    mu, log_sigma = model.encode(x)
+    z = mu + log_sigma.exp() * eps
+    rng = np.random.default_rng(0)
+    W, b = torch.tensor(rng.normal(size=(D, K))), torch.tensor(rng.normal(size=D))  # same draws as ppca(0)
+    expected = (
+        Normal(z @ W.T + b, S).log_prob(x).sum(-1)
+        + Normal(0.0, 1.0).log_prob(z).sum(-1)
+        - Normal(mu, log_sigma.exp()).log_prob(z).sum(-1)
+    )
+    torch.testing.assert_close(evaluate.log_importance_weights(model, x, eps), expected)
+
+
+def test_bound_converges_to_exact_log_px():
+    model, x, exact_log_px, _ = ppca()
+    truth = exact_log_px(x).mean()
+    gaps = []
+    for k in (1, 10, 100, 1000, 5000):
+        bound = evaluate.importance_weighted_bound(model, x, k, gen(k), sample_chunk=500)
+        gaps.append(truth - bound.mean().item())
+    assert gaps[0] > 0.3, f"the test encoder should leave a clear gap at k=1, got {gaps[0]:.3f}"
+    assert all(a > b for a, b in zip(gaps, gaps[1:])), f"gap should shrink with k, got {gaps}"
+    assert abs(gaps[-1]) < 0.01, f"L_5000 should be within 0.01 nats of log p(x), gap {gaps[-1]:.4f}"
+
+
+@pytest.mark.parametrize("k", [1, 5, 50])
+def test_elbo_le_bound_le_log_px_in_expectation(k):
+    model, x, exact_log_px, exact_elbo = ppca(seed=3)
+    x = x[:10]
+    repeats = 400
+    draws = torch.stack(
+        [evaluate.importance_weighted_bound(model, x, k, gen(1000 * k + r)) for r in range(repeats)]
+    ).numpy()  # (repeats, n)
+    mean, se = draws.mean(0), draws.std(0, ddof=1) / math.sqrt(repeats)
+    log_px, elbo = exact_log_px(x), exact_elbo(x)
+    assert (elbo < log_px).all()
+    assert (mean <= log_px + 4 * se).all(), "E[L_k] must not exceed log p(x)"
+    assert (mean >= elbo - 4 * se).all(), "E[L_k] must not fall below the ELBO"
+    if k == 1:  # L_1 is an unbiased estimate of the ELBO
+        np.testing.assert_array_less(np.abs(mean - elbo), 4 * se + 1e-12)
+    else:
+        assert (mean - elbo).mean() > 0.1, "with k > 1 the bound should clearly beat the ELBO"
+
+
+def small_vae(dtype=torch.float32):
+    model = vaelib.VAE(vaelib.ModelConfig(input_dim=20, hidden_dims=(16,), latent_dim=4), seed=0).to(dtype).eval()
+    x = torch.bernoulli(torch.full((30, 20), 0.4, dtype=dtype), generator=gen(5))
+    return model, x
+
+
+def test_vae_k1_is_the_one_sample_elbo_with_the_same_noise():
+    model, x = small_vae()
+    bound = evaluate.importance_weighted_bound(model, x, 1, gen(7), batch_size=len(x))
+    with torch.no_grad():
+        mu, log_sigma = model.encode(x)
+        z = mu + log_sigma.exp() * torch.randn(mu.shape, generator=gen(7))  # the same draw
+        log_lik = Bernoulli(logits=model.decode(z)).log_prob(x).sum(-1)
+        kl_one_sample = Normal(mu, log_sigma.exp()).log_prob(z).sum(-1) - Normal(0.0, 1.0).log_prob(z).sum(-1)
+        terms = evaluate.negative_elbo_terms(model, x, gen(7), batch_size=len(x))  # vaelib's loss, same noise
+    torch.testing.assert_close(bound.float(), log_lik - kl_one_sample, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(terms.reconstruction, -log_lik, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(terms.kl, kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).sum(-1))
+
+
+def test_vae_k1_equals_analytic_elbo_in_expectation():
+    model, x = small_vae(torch.float64)
+    draws = torch.stack([evaluate.importance_weighted_bound(model, x, 1, gen(r)) for r in range(300)])
+    elbo = -torch.stack([evaluate.negative_elbo_terms(model, x, gen(10_000 + r)).total for r in range(300)])
+    se = (draws.var(0) / 300 + elbo.var(0) / 300).sqrt()
+    assert ((draws.mean(0) - elbo.mean(0)).abs() < 4 * se + 1e-9).all()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_chunking_does_not_change_the_numbers(dtype):
+    model, x = small_vae(dtype)
+    whole = evaluate.importance_weighted_bound(model, x, 64, gen(3), sample_chunk=64, batch_size=8)
+    for chunk in (1, 7, 1000):
+        chunked = evaluate.importance_weighted_bound(model, x, 64, gen(3), sample_chunk=chunk, batch_size=8)
+        torch.testing.assert_close(chunked, whole, rtol=1e-6 if dtype == torch.float32 else 1e-12, atol=0)
+
+
+def test_bits_per_dim():
+    assert evaluate.bits_per_dim(784 * math.log(2.0)) == pytest.approx(1.0)
+    nats = torch.tensor([86.76, 100.0])
+    # -log2 p(x) / D written out: exp(-nats) = 2 ** (-bits)
+    bits = -np.log2(np.exp(-nats.double().numpy())) / 784
+    np.testing.assert_allclose(evaluate.bits_per_dim(nats).numpy(), bits, rtol=1e-6)
+    with pytest.raises(ValueError):
+        evaluate.bits_per_dim(1.0, num_dims=0)
+
+
+def test_kl_per_dimension_matches_torch_distributions():
+    mu = torch.randn(50, 5, generator=gen(0))
+    log_sigma = 0.5 * torch.randn(50, 5, generator=gen(1))
+    expected = kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).mean(0)
+    torch.testing.assert_close(evaluate.kl_per_dimension(mu, log_sigma), expected)
+
+
+def test_active_units_counts_dimensions_whose_mean_varies():
+    rng = np.random.default_rng(0)
+    mu = np.concatenate([rng.normal(0, 1.0, (500, 3)), rng.normal(0, 0.01, (500, 4))], axis=1)
+    count, activity = evaluate.active_units(torch.tensor(mu, dtype=torch.float32))
+    assert count == 3
+    np.testing.assert_allclose(activity.numpy(), mu.var(axis=0), rtol=1e-5)  # numpy's population variance
+
+
+def test_encode_all_matches_one_pass():
+    model, x = small_vae()
+    mu, log_sigma = evaluate.encode_all(model, x, batch_size=7)
+    with torch.no_grad():
+        expected = model.encode(x)
+    torch.testing.assert_close(mu, expected[0])
+    torch.testing.assert_close(log_sigma, expected[1])
+
+
+def test_bad_inputs_raise_clear_errors():
+    model, x = small_vae()
+    with pytest.raises(ValueError, match="k must be positive"):
+        evaluate.importance_weighted_bound(model, x, 0, gen(0))
+    with pytest.raises(TypeError, match="k must be an int"):
+        evaluate.importance_weighted_bound(model, x, 2.5, gen(0))
+    with pytest.raises(TypeError, match="generator"):
+        evaluate.importance_weighted_bound(model, x, 2, 0)
+    with pytest.raises(TypeError, match="VAE or a LatentModel"):
+        evaluate.importance_weighted_bound(vaelib.Autoencoder(model.config), x, 2, gen(0))
+    with pytest.raises(ValueError, match="2 dimensions"):
+        evaluate.importance_weighted_bound(model, x[0], 2, gen(0))
+    with pytest.raises(ValueError, match="eps must have shape"):
+        evaluate.log_importance_weights(evaluate.latent_model(model), x, torch.zeros(2, 3, 4))
+    with pytest.raises(ValueError, match="at least 2"):
+        evaluate.active_units(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match="threshold"):
+        evaluate.active_units(torch.zeros(5, 3), threshold=-1)
+    with pytest.raises(ValueError, match="same shape"):
+        evaluate.kl_per_dimension(torch.zeros(5, 3), torch.zeros(5, 2))

@@ -1,0 +1,162 @@
+"""Measuring a VAE in the units papers use: log-likelihood bounds, bits per dimension, active units.
+
+Inside:
+
+- :class:`LatentModel`, the two functions the estimators need from any model with a standard-normal
+  prior and a diagonal-Gaussian encoder: ``encode(x) -> (mu, log_sigma)`` and
+  ``log_px_given_z(x, z)``. :func:`latent_model` wraps a :class:`~vaelib.models.VAE` (Bernoulli
+  decoder); the tests wrap probabilistic PCA, whose log p(x) is known exactly.
+- :func:`importance_weighted_bound`, the k-sample bound of Burda, Grosse & Salakhutdinov (2015),
+  "Importance Weighted Autoencoders", eq. 8:
+      L_k(x) = log (1/k) sum_i p(x, z_i) / q(z_i|x),   z_i ~ q(z|x) independently.
+  L_1 is the ELBO (one-sample estimate), E[L_k] grows with k and tends to log p(x). Computed with
+  logsumexp, the k samples processed ``sample_chunk`` at a time so that memory does not grow with k.
+- :func:`negative_elbo_terms`: reconstruction and analytic KL per example; :func:`bits_per_dim`.
+- :func:`kl_per_dimension` and :func:`active_units`: a latent unit u is *active* when
+  Cov_x(E_q[u|x]) > 0.01 (Burda et al. 2015, section 5.2); inactive units have collapsed to the prior.
+
+Units: nats per example (summed over pixels and latent dimensions) unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .data import iterate_batches
+from .losses import ELBOTerms, negative_elbo
+from .models import VAE
+from .validation import check_positive_int, check_tensor
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+@dataclass(frozen=True)
+class LatentModel:
+    """A latent-variable model p(z) = N(0, I), p(x|z), with an encoder q(z|x) = N(mu, diag(sigma^2))."""
+
+    encode: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # x (n, D) -> mu, log_sigma (n, K)
+    log_px_given_z: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # x (n, D), z (s, n, K) -> (s, n)
+
+
+def latent_model(model: VAE) -> LatentModel:
+    """The :class:`LatentModel` of a vaelib VAE: its encoder and its Bernoulli decoder."""
+    if not isinstance(model, VAE):
+        raise TypeError(f"latent_model takes a vaelib VAE, got {type(model).__name__}")
+
+    def log_px_given_z(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        logits = model.decoder(z)  # (s, n, D)
+        return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+
+    return LatentModel(encode=model.encode, log_px_given_z=log_px_given_z)
+
+
+def log_importance_weights(model: LatentModel, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """log p(x, z) - log q(z|x) at z = mu + sigma * eps, for noise ``eps`` of shape (s, n, K); returns (s, n)."""
+    mu, log_sigma = model.encode(x)  # (n, K) each
+    if eps.dim() != 3 or eps.shape[1:] != mu.shape:
+        raise ValueError(f"eps must have shape (s, {mu.shape[0]}, {mu.shape[1]}), got {tuple(eps.shape)}")
+    z = mu + torch.exp(log_sigma) * eps  # (s, n, K)
+    log_pz = -0.5 * (z.square() + LOG_2PI).sum(-1)  # (s, n)
+    log_qz = -0.5 * (eps.square() + LOG_2PI).sum(-1) - log_sigma.sum(-1)  # (s, n): (z - mu) / sigma = eps
+    return model.log_px_given_z(x, z) + log_pz - log_qz
+
+
+def _as_model(model: VAE | LatentModel) -> LatentModel:
+    if isinstance(model, LatentModel):
+        return model
+    if isinstance(model, VAE):
+        return latent_model(model)
+    raise TypeError(f"model must be a vaelib VAE or a LatentModel, got {type(model).__name__}")
+
+
+@torch.no_grad()
+def importance_weighted_bound(
+    model: VAE | LatentModel,
+    x: torch.Tensor,
+    k: int,
+    generator: torch.Generator,
+    sample_chunk: int = 100,
+    batch_size: int = 100,
+) -> torch.Tensor:
+    """The k-sample importance-weighted bound L_k(x) <= log p(x) of every row of ``x``, in nats, (n,).
+
+    Noise is drawn one sample at a time, (batch, K) per draw, so the numbers depend on ``generator``,
+    ``k`` and ``batch_size`` but not on ``sample_chunk``, which only sets how many samples go through
+    the decoder together: peak memory is about ``sample_chunk * batch_size * (D + hidden widths)``
+    floats, whatever k is. Returns float64 (the logsumexp itself runs in the model's dtype).
+    """
+    model = _as_model(model)
+    check_tensor(x, "x", ndim=2)
+    check_positive_int(k, "k")
+    check_positive_int(sample_chunk, "sample_chunk")
+    check_positive_int(batch_size, "batch_size")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    out = []
+    for batch in iterate_batches(x, batch_size, shuffle=False):
+        mu, _ = model.encode(batch)
+        log_w = []  # chunks of (c, n)
+        for start in range(0, k, sample_chunk):
+            count = min(sample_chunk, k - start)
+            eps = torch.stack([torch.randn(mu.shape, generator=generator, dtype=mu.dtype) for _ in range(count)])
+            log_w.append(log_importance_weights(model, batch, eps))
+        out.append(torch.logsumexp(torch.cat(log_w), dim=0).double() - math.log(k))  # (n,)
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def negative_elbo_terms(model: VAE, x: torch.Tensor, generator: torch.Generator, batch_size: int = 500) -> ELBOTerms:
+    """Per-example reconstruction (one sample), analytic KL and their sum, the negative ELBO, in nats."""
+    if not isinstance(model, VAE):
+        raise TypeError(f"negative_elbo_terms takes a vaelib VAE, got {type(model).__name__}")
+    check_tensor(x, "x", ndim=2, last_dim=model.config.input_dim)
+    check_positive_int(batch_size, "batch_size")
+    parts = []
+    for batch in iterate_batches(x, batch_size, shuffle=False):
+        logits, mu, log_sigma = model(batch, generator)
+        parts.append(negative_elbo(logits, batch, mu, log_sigma, reduction="none"))
+    return ELBOTerms(*(torch.cat([getattr(p, name) for p in parts]) for name in ("reconstruction", "kl", "total")))
+
+
+def bits_per_dim(nats: float | torch.Tensor, num_dims: int = 784) -> float | torch.Tensor:
+    """Convert nats per example into bits per dimension: nats / (num_dims * ln 2)."""
+    check_positive_int(num_dims, "num_dims")
+    return nats / (num_dims * math.log(2.0))
+
+
+def kl_per_dimension(mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """KL(q(z_j|x) || N(0, 1)) of each latent dimension j, averaged over the rows: shape (K,), in nats."""
+    check_tensor(mu, "mu", ndim=2)
+    check_tensor(log_sigma, "log_sigma", ndim=2)
+    if mu.shape != log_sigma.shape:
+        raise ValueError(f"mu and log_sigma must have the same shape, got {tuple(mu.shape)} and {tuple(log_sigma.shape)}")
+    two_log_sigma = 2.0 * log_sigma
+    return 0.5 * (mu.square() + torch.expm1(two_log_sigma) - two_log_sigma).mean(0)
+
+
+def active_units(mu: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
+    """Number of active latent units and each unit's activity Cov_x(E_q[z_j|x]) (Burda et al. 2015).
+
+    ``mu`` holds the posterior means E_q[z|x] of many inputs, (n, K); the activity of unit j is the
+    variance of column j across the inputs (divided by n). A unit is active when it exceeds ``threshold``.
+    """
+    check_tensor(mu, "mu", ndim=2)
+    if mu.shape[0] < 2:
+        raise ValueError(f"active_units needs the means of at least 2 inputs, got {mu.shape[0]}")
+    if not (isinstance(threshold, (int, float)) and threshold > 0):
+        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    activity = mu.double().var(dim=0, unbiased=False)  # (K,)
+    return int((activity > threshold).sum()), activity
+
+
+@torch.no_grad()
+def encode_all(model: VAE, x: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mu, log_sigma) of every row of ``x``, computed batch by batch."""
+    check_positive_int(batch_size, "batch_size")
+    pairs = [model.encode(batch) for batch in iterate_batches(x, batch_size, shuffle=False)]
+    return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
