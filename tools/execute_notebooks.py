@@ -5,7 +5,9 @@
     python tools/execute_notebooks.py notebooks/03-*.ipynb # only these
 
 Run it after changing a notebook or vaelib, then commit the notebooks: strict nbval compares the
-outputs stored here with a fresh run. Prints each notebook's wall time.
+outputs stored here with a fresh run. Prints each notebook's wall time and records it (rounded up to
+5 s) in the notebook's metadata; a full run (no arguments) then refreshes the navigation
+(tools/build_navigation.py), which a partial run asks you to do.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_navigation  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +38,8 @@ def execute(path: Path, timeout: int = 600) -> float:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    # rounded up to 5 s so that re-running does not churn the README's contents table
+    notebook.metadata.setdefault("course", {})["run_seconds"] = int(5 * -(-seconds // 5))
     nbformat.write(notebook, path)
     return seconds
 
@@ -43,6 +50,11 @@ def main(argv: list[str]) -> int:
     for path in paths:
         seconds = execute(path)
         print(f"{seconds:7.1f} s  {path}", flush=True)
+    if not argv:  # a full refresh also refreshes the navigation (run times feed the README)
+        for name in build_navigation.build():
+            print(f"navigation updated: {name}")
+    else:
+        print("then run: python tools/build_navigation.py  (run times feed the README's contents)")
     return 0
 
 
