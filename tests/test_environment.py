@@ -88,3 +88,19 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "python3 tools/course.py test" in readme
     assert "python3 tools/course.py test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_compare_with_pins_reports_missing_and_different_versions(tmp_path):
+    from vaelib.environment import compare_with_pins
+
+    env = tmp_path / "environment.yml"
+    env.write_text(
+        "name: x\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip\n"
+        "  - numpy=0.0.1\n  - pytorch-cpu=" + torch.__version__.split("+")[0] + "\n"
+        "  - surely-not-a-real-package=1.0\n"
+    )
+    rows = {name: (pinned, installed) for name, pinned, installed in compare_with_pins(env)}
+    assert rows["numpy"][0] == "0.0.1" and rows["numpy"][1] != "0.0.1"
+    assert rows["torch"][0] == rows["torch"][1]
+    assert rows["surely-not-a-real-package"][1] == "missing"
+    assert set(rows) == {"numpy", "torch", "surely-not-a-real-package"}  # channels are not packages
