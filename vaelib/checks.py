@@ -81,3 +81,243 @@ def check_most_frequent_digit(answer) -> bool:
         f"{int(counts.max())} times. Hint: torch.bincount(labels) counts each digit."
     )
     return check_true("Exercise 00.2", answer, lambda a: a == int(counts.argmax()), message)
+
+
+# --- notebook 01 -------------------------------------------------------------------------------
+
+
+def check_explained_variance(answer) -> bool:
+    """Exercise 01.1: fraction of the training images' pixel variance along the top 2 principal components."""
+    from .data import load_mnist
+
+    if answer is None:
+        return check_close("Exercise 01.1", None, 0.0)
+    x = load_mnist("train").images
+    centred = x - x.mean(dim=0)  # float32: one fast product, ample for rtol 1e-3
+    eigenvalues = torch.linalg.eigvalsh((centred.T @ centred).double() / len(x)).numpy()  # ascending
+    return check_close(
+        "Exercise 01.1", answer, eigenvalues[-2:].sum() / eigenvalues.sum(), rtol=1e-3,
+        hint="Divide the two largest variances (pca(...).variances) by the total variance over all 784 pixels.",
+    )
+
+
+def check_principal_angles_example(answer) -> bool:
+    """Exercise 01.2: principal angles, in degrees and ascending, between span(e1, e2) and span(e1, e2 + e3)."""
+    from scipy.linalg import subspace_angles
+
+    if answer is None:
+        return check_close("Exercise 01.2", None, 0.0)
+    a = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    b = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    return check_close(
+        "Exercise 01.2", answer, np.sort(np.degrees(subspace_angles(a, b))), atol=0.1,
+        hint="e1 lies in both planes; for the second angle, compare e2 with the unit vector (e2 + e3) / sqrt(2).",
+    )
+
+
+# --- notebook 02 -------------------------------------------------------------------------------
+
+
+def check_coin_kl(answer) -> bool:
+    """Exercise 02.1: [KL(p || q), KL(q || p)] in nats for p = (0.9, 0.1) and q = (0.5, 0.5)."""
+    from scipy.stats import entropy
+
+    if answer is None:
+        return check_close("Exercise 02.1", None, 0.0)
+    p, q = [0.9, 0.1], [0.5, 0.5]
+    return check_close(
+        "Exercise 02.1", answer, [entropy(p, q), entropy(q, p)], rtol=1e-3,
+        hint="Sum p_i log(p_i / q_i) with natural logs, then swap the roles of p and q.",
+    )
+
+
+def check_encoder_kl(answer) -> bool:
+    """Exercise 02.2: KL(N(mu, diag sigma^2) || N(0, I)) in nats for mu = (1, -2), log_sigma = (0, -1)."""
+    from torch.distributions import Normal, kl_divergence
+
+    if answer is None:
+        return check_close("Exercise 02.2", None, 0.0)
+    mu, log_sigma = torch.tensor([1.0, -2.0], dtype=torch.float64), torch.tensor([0.0, -1.0], dtype=torch.float64)
+    expected = kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).sum().item()
+    return check_close(
+        "Exercise 02.2", answer, expected, rtol=1e-3,
+        hint="Use 1/2 (mu^2 + sigma^2 - 2 log sigma - 1) for each dimension and add the two dimensions.",
+    )
+
+
+def check_uniform_kl(answer) -> bool:
+    """Exercise 02.3: [KL(U(0, 1) || U(0, 2)), KL(U(0, 2) || U(0, 1))] in nats (math.inf allowed)."""
+    if answer is None:
+        return check_close("Exercise 02.3", None, 0.0)
+    forward = np.log(1.0 / 0.5)  # the integral over [0, 1] of p log(p / q) with p = 1 and q = 1/2
+    # q = U(0, 2) puts mass 1/2 on (1, 2], where U(0, 1) has density 0: log(q / 0) there is infinite
+    return check_close(
+        "Exercise 02.3", answer, [forward, np.inf], rtol=1e-3,
+        hint="Integrate p log(p / q) over where p > 0; what happens where p > 0 but q = 0?",
+    )
+
+
+# --- notebooks 03 and 04: the ELBO and the Gaussian KL -----------------------------------------
+
+
+def _sympy_equal(name: str, answer, expected, hint: str) -> bool:
+    """check_true for SymPy answers: equal when ``sp.simplify(answer - expected) == 0``."""
+    import sympy as sp
+
+    def holds(a) -> bool:
+        try:
+            return sp.simplify(sp.sympify(a) - expected) == 0
+        except (sp.SympifyError, TypeError):
+            return False
+
+    return check_true(name, answer, holds, f"expected an expression equal to {expected}, got {answer}. {hint}")
+
+
+def check_monte_carlo_elbo(answer) -> bool:
+    """Exercise 03.1: a Monte Carlo estimate of the ELBO of q = N(0, 0.5^2), model w=2, b=0.5, s=0.8, x=1.5."""
+    from .linear_gaussian import LinearGaussian
+
+    if answer is None:
+        return check_close("Exercise 03.1", None, 0.0)
+    model = LinearGaussian.scalar(w=2.0, b=0.5, s=0.8)
+    one = torch.ones(1, 1, dtype=torch.float64)
+    expected = model.elbo(1.5 * one, 0.0 * one, 0.5 * one).item()
+    return check_close(
+        "Exercise 03.1", answer, expected, rtol=0, atol=0.02,
+        hint="Draw z = mu + sigma * eps, average log p(x, z) - log q(z) over the draws (not p / q).",
+    )
+
+
+def check_optimal_q(answer) -> bool:
+    """Exercise 03.2: (mu, sigma) maximizing the ELBO of the scalar linear-Gaussian model, in x, w, b, s."""
+    import sympy as sp
+
+    from .linear_gaussian import symbolic_model
+
+    name = "Exercise 03.2"
+    if answer is None:
+        return check_true(name, None, bool, "")
+    if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
+        raise AssertionError(f"{name}: expected a pair (mu, sigma) of SymPy expressions, got {answer!r}")
+    z, x, w, b = sp.symbols("z x w b", real=True)
+    model = symbolic_model(z, x, w, b, sp.Symbol("s", positive=True))
+    hint = "Solve d ELBO / d mu = 0 and d ELBO / d sigma = 0; use the notebook's symbols (s positive, the rest real)."
+    return _sympy_equal(f"{name} (mu)", answer[0], model.posterior_mean, hint) and _sympy_equal(
+        f"{name} (sigma)", answer[1], model.posterior_std, hint
+    )
+
+
+def check_gap_at_double_width(answer) -> bool:
+    """Exercise 03.3: log p(x) - ELBO in nats when q has the posterior's mean and twice its standard deviation."""
+    from .linear_gaussian import LinearGaussian
+
+    if answer is None:
+        return check_close("Exercise 03.3", None, 0.0)
+    model = LinearGaussian.scalar(w=2.0, b=0.5, s=0.8)
+    x = torch.tensor([[1.5]], dtype=torch.float64)
+    mean, cov = model.posterior(x)
+    expected = model.kl_to_posterior(x, mean, 2 * cov.sqrt()).item()
+    return check_close(
+        "Exercise 03.3", answer, expected, rtol=1e-4,
+        hint="The gap is KL(q || p(z|x)); for equal means only the ratio of the variances matters.",
+    )
+
+
+def check_kl_wider_prior(answer) -> bool:
+    """Exercise 04.1: KL(N(mu, sigma^2) || N(0, lambda^2)) as a SymPy expression in mu, sigma, lambda."""
+    import sympy as sp
+
+    from .derive import kl_gaussian_integral
+
+    if answer is None:
+        return check_true("Exercise 04.1", None, bool, "")
+    mu, sigma, lam = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True), sp.Symbol("lambda", positive=True)
+    return _sympy_equal(
+        "Exercise 04.1", answer, kl_gaussian_integral(mu, sigma, 0, lam),
+        "Use mu (real), sigma and lam = sp.Symbol('lambda', positive=True), and the two-Gaussian formula.",
+    )
+
+
+def check_reverse_kl(answer) -> bool:
+    """Exercise 04.2: KL(N(0, 1) || N(1, 0.5^2)) in nats."""
+    from torch.distributions import Normal, kl_divergence
+
+    if answer is None:
+        return check_close("Exercise 04.2", None, 0.0)
+    expected = kl_divergence(Normal(0.0, 1.0), Normal(1.0, 0.5)).item()
+    return check_close(
+        "Exercise 04.2", answer, expected, rtol=1e-4,
+        hint="In log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2, q is now N(0, 1).",
+    )
+
+
+def check_kl_from_log_variance(answer) -> bool:
+    """Exercise 04.3: a function (mu, log_var) -> KL(N(mu, diag exp(log_var)) || N(0, I)) per row."""
+    from .losses import kl_to_standard_normal
+
+    name = "Exercise 04.3"
+    if answer is None:
+        return check_true(name, None, bool, "")
+    if not callable(answer):
+        raise AssertionError(f"{name}: expected a function of (mu, log_var), got {type(answer).__name__}")
+    g = torch.Generator().manual_seed(0)
+    mu, log_var = torch.randn(2, 8, 5, generator=g, dtype=torch.float64)
+    got = answer(mu, log_var)
+    expected = kl_to_standard_normal(mu, 0.5 * log_var)  # log sigma = log_var / 2
+    return check_close(
+        name, got, expected, rtol=1e-6,
+        hint="sigma^2 = exp(log_var) and log sigma^2 = log_var; sum over dim=1, one value per row.",
+    )
+
+
+# --- notebook 08 -------------------------------------------------------------------------------
+
+
+def check_bits_per_dim(answer) -> bool:
+    """Exercise 08.1: Burda et al.'s 84.78 nats per binarized MNIST image, in bits per dimension."""
+    if answer is None:
+        return check_close("Exercise 08.1", None, 0.0)
+    expected = 84.78 / np.log(2.0) / 784  # nats -> bits (divide by ln 2), then per pixel
+    return check_close(
+        "Exercise 08.1", answer, expected, rtol=1e-3,
+        hint="One bit is ln 2 nats; an image has 28 x 28 = 784 dimensions.",
+    )
+
+
+def check_bound_from_log_weights(answer) -> bool:
+    """Exercise 08.2: L_3 = log((w_1 + w_2 + w_3) / 3) from log-weights -1000, -1001, -1003."""
+    if answer is None:
+        return check_close("Exercise 08.2", None, 0.0)
+    log_w = np.array([-1000.0, -1001.0, -1003.0])
+    expected = log_w.max() + np.log(np.exp(log_w - log_w.max()).sum()) - np.log(len(log_w))
+    hint = "Factor out the largest log-weight before exponentiating (logsumexp), then subtract log 3."
+    if np.isfinite(answer) and abs(answer - log_w.mean()) < 1e-6:
+        hint = "That is the mean of the log-weights (the ELBO estimate); L_k is the log of the mean weight. " + hint
+    elif not np.isfinite(answer):
+        hint = "exp(-1000) underflows to 0 in floating point. " + hint
+    return check_close("Exercise 08.2", answer, expected, rtol=0, atol=1e-6, hint=hint)
+
+
+def check_effective_beta(answer) -> bool:
+    """Exercise 08.3: the beta implied by averaging the reconstruction loss over MNIST's pixels."""
+    if answer is None:
+        return check_close("Exercise 08.3", None, 0.0)
+    return check_close(
+        "Exercise 08.3", answer, 28 * 28, rtol=1e-6,
+        hint="Multiply the colleague's loss by the number of pixels: what weight does the KL term get then?",
+    )
+
+
+def check_active_units_at_threshold(answer) -> bool:
+    """Exercise 08.4: active units of the shipped vae-beta-1 with threshold 0.1 instead of 0.01."""
+    from .evaluate import active_units, binarized_test_set, encode_all
+    from .pretrained import load_pretrained
+
+    if answer is None:
+        return check_close("Exercise 08.4", None, 0.0)
+    mu, _ = encode_all(load_pretrained("vae-beta-1"), binarized_test_set())
+    expected, _ = active_units(mu, threshold=0.1)
+    return check_close(
+        "Exercise 08.4", answer, expected, rtol=0, atol=0.5,
+        hint="The activity of unit j is the variance of column j of mu over the test images; count those above 0.1.",
+    )

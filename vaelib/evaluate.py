@@ -12,6 +12,9 @@ Inside:
   L_1 is the ELBO (one-sample estimate), E[L_k] grows with k and tends to log p(x). Computed with
   logsumexp, the k samples processed ``sample_chunk`` at a time so that memory does not grow with k.
 - :func:`negative_elbo_terms`: reconstruction and analytic KL per example; :func:`bits_per_dim`.
+- :func:`binarized_test_set`: the fixed binarized MNIST test set all shipped numbers are measured on,
+  and :func:`shipped_results`, those numbers (``results/evaluation.json``, written by
+  ``tools/evaluate_models.py``).
 - :func:`kl_per_dimension` and :func:`active_units`: a latent unit u is *active* when
   Cov_x(E_q[u|x]) > 0.01 (Burda et al. 2015, section 5.2); inactive units have collapsed to the prior.
 
@@ -20,19 +23,23 @@ Units: nats per example (summed over pixels and latent dimensions) unless a name
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
-from .data import iterate_batches
+from .data import binarize, iterate_batches, load_mnist
 from .losses import ELBOTerms, negative_elbo
 from .models import VAE
 from .validation import check_positive_int, check_tensor
 
 LOG_2PI = math.log(2.0 * math.pi)
+NOISE_BLOCK = 100  # samples of noise drawn per call to the generator
+RESULTS_FILE = Path(__file__).resolve().parent.parent / "results" / "evaluation.json"
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,11 @@ def importance_weighted_bound(
 ) -> torch.Tensor:
     """The k-sample importance-weighted bound L_k(x) <= log p(x) of every row of ``x``, in nats, (n,).
 
-    Noise is drawn one sample at a time, (batch, K) per draw, so the numbers depend on ``generator``,
-    ``k`` and ``batch_size`` but not on ``sample_chunk``, which only sets how many samples go through
-    the decoder together: peak memory is about ``sample_chunk * batch_size * (D + hidden widths)``
-    floats, whatever k is. Returns float64 (the logsumexp itself runs in the model's dtype).
+    The k noise draws of a batch are made in blocks of ``NOISE_BLOCK`` samples, so the numbers depend
+    on ``generator``, ``k`` and ``batch_size`` but not on ``sample_chunk``, which only sets how many
+    samples go through the decoder together: peak memory is about
+    ``max(sample_chunk, NOISE_BLOCK) * batch_size * (D + hidden widths)`` floats, whatever k is.
+    Returns float64 (the logsumexp itself runs in the model's dtype).
     """
     model = _as_model(model)
     check_tensor(x, "x", ndim=2)
@@ -100,13 +108,27 @@ def importance_weighted_bound(
     out = []
     for batch in iterate_batches(x, batch_size, shuffle=False):
         mu, _ = model.encode(batch)
-        log_w = []  # chunks of (c, n)
-        for start in range(0, k, sample_chunk):
-            count = min(sample_chunk, k - start)
-            eps = torch.stack([torch.randn(mu.shape, generator=generator, dtype=mu.dtype) for _ in range(count)])
-            log_w.append(log_importance_weights(model, batch, eps))
+        noise = _NoiseStream(k, mu, generator)
+        log_w = [log_importance_weights(model, batch, noise.take(min(sample_chunk, k - start)))
+                 for start in range(0, k, sample_chunk)]  # chunks of (c, n)
         out.append(torch.logsumexp(torch.cat(log_w), dim=0).double() - math.log(k))  # (n,)
     return torch.cat(out)
+
+
+class _NoiseStream:
+    """k draws of eps ~ N(0, I) shaped like ``mu``, generated in fixed blocks, handed out in any chunks."""
+
+    def __init__(self, k: int, mu: torch.Tensor, generator: torch.Generator):
+        self.left, self.mu, self.generator = k, mu, generator
+        self.buffer = mu.new_empty((0, *mu.shape))
+
+    def take(self, count: int) -> torch.Tensor:
+        while self.buffer.shape[0] < count:
+            block = min(NOISE_BLOCK, self.left)
+            fresh = torch.randn((block, *self.mu.shape), generator=self.generator, dtype=self.mu.dtype)
+            self.buffer, self.left = torch.cat([self.buffer, fresh]), self.left - block
+        eps, self.buffer = self.buffer[:count], self.buffer[count:]
+        return eps  # (count, n, K)
 
 
 @torch.no_grad()
@@ -160,3 +182,16 @@ def encode_all(model: VAE, x: torch.Tensor, batch_size: int = 1000) -> tuple[tor
     check_positive_int(batch_size, "batch_size")
     pairs = [model.encode(batch) for batch in iterate_batches(x, batch_size, shuffle=False)]
     return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+
+
+def binarized_test_set(seed: int = 0) -> torch.Tensor:
+    """The 10,000 MNIST test images, each pixel drawn once as Bernoulli(grey level) with ``seed``, (10000, 784)."""
+    return binarize(load_mnist("test").images, torch.Generator().manual_seed(seed))
+
+
+def shipped_results(path: str | Path = RESULTS_FILE) -> dict:
+    """The test-set measurements of the shipped models, keyed by model name (see tools/evaluate_models.py)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; recompute it with `python tools/evaluate_models.py`")
+    return json.loads(path.read_text())

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Measure the shipped models of notebook 08 on the whole binarized test set; write results/evaluation.json.
+
+    .venv/bin/python tools/evaluate_models.py                 # every model below (about 40 min, 1 thread)
+    .venv/bin/python tools/evaluate_models.py vae-binarized   # only these
+    .venv/bin/python tools/evaluate_models.py --table         # print the README results table
+
+Protocol (the same for every model): the 10,000 MNIST test images binarized once, each pixel a
+Bernoulli draw with its grey level as probability (``vaelib.binarize`` with seed 0); the negative
+ELBO with one reparameterized sample per image (seed 1) and the analytic KL; the importance-weighted
+bound L_k of Burda et al. (2015) for each k listed below (generator seed k); active units with
+threshold 0.01. Numbers are means over the test set in nats per image. Models are loaded with
+``vaelib.pretrained.load_pretrained`` (SHA-256 checked); train them with ``tools/train_models.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+
+from vaelib import evaluate, pretrained  # noqa: E402
+
+RESULTS = evaluate.RESULTS_FILE
+BINARIZE_SEED, ELBO_SEED = 0, 1
+KS = {"vae-binarized": (1, 10, 100, 1000, 5000)}  # the k-sweep of notebook 08
+KS.update({f"vae-beta-{beta}": (1000,) for beta in ("0.25", "0.5", "1", "2", "4", "8")})
+
+
+def measure(name: str, x: torch.Tensor) -> dict:
+    """All test-set numbers of one shipped model."""
+    model = pretrained.load_pretrained(name)
+    spec = pretrained.entry(name)
+    terms = evaluate.negative_elbo_terms(model, x, torch.Generator().manual_seed(ELBO_SEED))
+    mu, log_sigma = evaluate.encode_all(model, x)
+    count, _ = evaluate.active_units(mu)
+    record = {
+        "name": name,
+        "architecture": "-".join(str(d) for d in (784, *spec.model_config.hidden_dims, spec.model_config.latent_dim)),
+        "beta": spec.train_config.beta,
+        "epochs": spec.train_config.num_epochs,
+        "train_seconds": spec.seconds,
+        "train_command": spec.command,
+        "negative_elbo": terms.total.mean().item(),
+        "reconstruction": terms.reconstruction.mean().item(),
+        "kl": terms.kl.mean().item(),
+        "kl_per_dimension": evaluate.kl_per_dimension(mu, log_sigma).tolist(),
+        "active_units": count,
+        "iwae_negative_log_px": {},
+        "iwae_seconds": {},
+    }
+    for k in KS[name]:
+        start = time.perf_counter()
+        bound = evaluate.importance_weighted_bound(model, x, k, torch.Generator().manual_seed(k))
+        record["iwae_negative_log_px"][str(k)] = -bound.mean().item()
+        record["iwae_seconds"][str(k)] = round(time.perf_counter() - start, 1)
+        print(f"{name}: k={k}: -L_k = {-bound.mean().item():.3f} nats", flush=True)
+    record["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return record
+
+
+def table(results: dict) -> str:
+    """The README results table (markdown), one row per model."""
+    lines = [
+        "| model | architecture | data | epochs | training s | beta | test -ELBO (nats) | test -log p(x) ≈ -L_k (nats) | active units | reproduce |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results.values():
+        k = max(r["iwae_negative_log_px"], key=int)
+        lines.append(
+            f"| `{r['name']}` | {r['architecture']} | dyn. binarized | {r['epochs']} | {r['train_seconds']:.0f} | "
+            f"{r['beta']:g} | {r['negative_elbo']:.2f} | {r['iwae_negative_log_px'][k]:.2f} (k={k}) | "
+            f"{r['active_units']}/{len(r['kl_per_dimension'])} | `{r['train_command']}`; "
+            f"`python tools/evaluate_models.py {r['name']}` |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if argv == ["--table"]:
+        print(table(results))
+        return 0
+    names = argv or list(KS)
+    unknown = [n for n in names if n not in KS]
+    if unknown:
+        raise SystemExit(f"unknown model(s) {unknown}; known: {list(KS)}")
+    torch.set_num_threads(1)  # the machine is shared; 1 thread keeps timings comparable
+    x = evaluate.binarized_test_set(BINARIZE_SEED)
+    for name in names:
+        results[name] = measure(name, x)
+        results = {n: results[n] for n in KS if n in results}  # stable order
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
