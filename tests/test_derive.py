@@ -23,9 +23,10 @@ def _number(expr, values) -> float:
 def test_gaussian_density_and_log_density_match_scipy():
     for point, m, sd in [(0.3, -1.2, 0.7), (2.5, 0.0, 1.0), (-4.0, 1.5, 3.2)]:
         values = {z: point, mu: m, sigma: sd}
-        assert _number(derive.gaussian_density(z, mu, sigma), values) == pytest.approx(stats.norm.pdf(point, m, sd), rel=1e-12)
-        assert _number(derive.gaussian_log_density(z, mu, sigma), values) == pytest.approx(stats.norm.logpdf(point, m, sd), rel=1e-12)
-    assert derive.is_identity(sp.expand_log(sp.log(derive.gaussian_density(z, mu, sigma))), derive.gaussian_log_density(z, mu, sigma))
+        density, log_density = derive.gaussian_density(z, mu, sigma), derive.gaussian_log_density(z, mu, sigma)
+        assert _number(density, values) == pytest.approx(stats.norm.pdf(point, m, sd), rel=1e-12)
+        assert _number(log_density, values) == pytest.approx(stats.norm.logpdf(point, m, sd), rel=1e-12)
+    assert derive.is_identity(sp.expand_log(sp.log(density)), log_density)
 
 
 @pytest.mark.parametrize("n", range(9))
@@ -43,7 +44,8 @@ def test_gaussian_expectation_of_polynomials_and_of_exp():
     # a numeric reference for a mixed expression
     f = z**3 - 2 * z + sp.log(sigma) * z**2
     value = _number(derive.gaussian_expectation(f, z, mu, sigma), {mu: 0.4, sigma: 1.7})
-    reference, _ = integrate.quad(lambda t: (t**3 - 2 * t + math.log(1.7) * t**2) * stats.norm.pdf(t, 0.4, 1.7), -np.inf, np.inf)
+    integrand = lambda t: (t**3 - 2 * t + math.log(1.7) * t**2) * stats.norm.pdf(t, 0.4, 1.7)  # noqa: E731
+    reference, _ = integrate.quad(integrand, -np.inf, np.inf)
     assert value == pytest.approx(reference, rel=1e-9)
 
 
@@ -51,7 +53,8 @@ def test_diagonal_expectation_matches_gauss_hermite_quadrature():
     z1, z2 = sp.symbols("z1 z2", real=True)
     f = z1**2 * z2 + 3 * z1 * z2**2 - z2
     means, stds = (0.5, -1.0), (0.8, 1.3)
-    value = float(derive.diagonal_gaussian_expectation(f, [z1, z2], [sp.Rational(1, 2), -1], [sp.Rational(4, 5), sp.Rational(13, 10)]))
+    exact_means, exact_stds = [sp.Rational(1, 2), -1], [sp.Rational(4, 5), sp.Rational(13, 10)]
+    value = float(derive.diagonal_gaussian_expectation(f, [z1, z2], exact_means, exact_stds))
     nodes, weights = np.polynomial.hermite_e.hermegauss(10)  # exact for polynomials of degree < 20
     weights = weights / math.sqrt(2 * math.pi)
     a, c = np.meshgrid(means[0] + stds[0] * nodes, means[1] + stds[1] * nodes, indexing="ij")
@@ -63,7 +66,8 @@ def test_integrate_real_line_gives_the_evidence_of_the_linear_gaussian_model():
     model = symbolic_model(z, x, w, b, s)
     evidence = derive.integrate_real_line(model.likelihood * model.prior, z)
     values = {x: 1.3, w: -0.7, b: 0.4, s: 0.6}
-    reference, _ = integrate.quad(lambda t: stats.norm.pdf(1.3, -0.7 * t + 0.4, 0.6) * stats.norm.pdf(t), -np.inf, np.inf)
+    joint = lambda t: stats.norm.pdf(1.3, -0.7 * t + 0.4, 0.6) * stats.norm.pdf(t)  # noqa: E731
+    reference, _ = integrate.quad(joint, -np.inf, np.inf)
     assert _number(evidence, values) == pytest.approx(reference, rel=1e-10)
     assert derive.is_identity(evidence, derive.gaussian_density(x, b, sp.sqrt(w**2 + s**2)))
 
@@ -86,9 +90,12 @@ def test_kl_integral_equals_closed_form_and_torch():
 
 def test_kl_closed_form_matches_quadrature_of_the_definition():
     m_q, s_q, m_p, s_p = 0.7, 0.4, -0.3, 1.6
-    integrand = lambda t: stats.norm.pdf(t, m_q, s_q) * (stats.norm.logpdf(t, m_q, s_q) - stats.norm.logpdf(t, m_p, s_p))  # noqa: E731
+    def integrand(t):
+        return stats.norm.pdf(t, m_q, s_q) * (stats.norm.logpdf(t, m_q, s_q) - stats.norm.logpdf(t, m_p, s_p))
+
     reference, _ = integrate.quad(integrand, -np.inf, np.inf)
-    value = _number(derive.kl_gaussian_closed_form(mu, sigma, mu_p, sigma_p), {mu: m_q, sigma: s_q, mu_p: m_p, sigma_p: s_p})
+    values = {mu: m_q, sigma: s_q, mu_p: m_p, sigma_p: s_p}
+    value = _number(derive.kl_gaussian_closed_form(mu, sigma, mu_p, sigma_p), values)
     assert value == pytest.approx(reference, rel=1e-9)
 
 
@@ -116,7 +123,8 @@ def test_kl_diagonal_integral_equals_sum_of_closed_forms(k):
     mus_p, sigmas_p = sp.symbols(f"a1:{k + 1}", real=True), sp.symbols(f"c1:{k + 1}", positive=True)
     assert derive.is_identity(derive.kl_diagonal_integral(mus, sigmas), derive.kl_diagonal_closed_form(mus, sigmas))
     assert derive.is_identity(
-        derive.kl_diagonal_integral(mus, sigmas, mus_p, sigmas_p), derive.kl_diagonal_closed_form(mus, sigmas, mus_p, sigmas_p)
+        derive.kl_diagonal_integral(mus, sigmas, mus_p, sigmas_p),
+        derive.kl_diagonal_closed_form(mus, sigmas, mus_p, sigmas_p),
     )
 
 
@@ -172,11 +180,12 @@ def test_to_function_numpy_and_torch_agree_with_evalf():
     point = [0.3, 0.9, -1.1, 2.0]
     exact = _number(expr, dict(zip(args, point)))
     assert derive.to_function(expr, args, "numpy")(*point) == pytest.approx(exact, rel=1e-14)
-    assert derive.to_function(expr, args, "torch")(*[torch.tensor(v, dtype=torch.float64) for v in point]).item() == pytest.approx(exact, rel=1e-14)
+    tensors = [torch.tensor(v, dtype=torch.float64) for v in point]
+    assert derive.to_function(expr, args, "torch")(*tensors).item() == pytest.approx(exact, rel=1e-14)
     log_density = derive.gaussian_log_density(z, mu, sigma)  # has the constant log(2*pi)
     values = torch.tensor([0.3, -0.5, 1.7], dtype=torch.float64)
     torch.testing.assert_close(
-        derive.to_function(log_density, [z, mu, sigma], "torch")(values, values.new_tensor(0.2), values.new_tensor(0.9)),
+        derive.to_function(log_density, [z, mu, sigma], "torch")(values, *values.new_tensor([0.2, 0.9])),
         Normal(values.new_tensor(0.2), values.new_tensor(0.9)).log_prob(values), rtol=1e-14, atol=1e-14,
     )
     with pytest.raises(ValueError):
@@ -203,3 +212,22 @@ def test_bad_inputs_are_refused_with_a_clear_message():
         derive.standard_normal_moment(-1)
     with pytest.raises(ValueError, match="prior needs"):
         derive.kl_diagonal_closed_form([mu], [sigma], [0, 0], [1, 1])
+
+
+def test_exercise_checks_of_notebook_04(capsys):
+    from vaelib import checks
+
+    lam = sp.Symbol("lambda", positive=True)
+    assert checks.check_kl_wider_prior(None) is False and "Not attempted" in capsys.readouterr().out
+    assert checks.check_kl_wider_prior(sp.log(lam / sigma) + (sigma**2 + mu**2) / (2 * lam**2) - sp.Rational(1, 2))
+    with pytest.raises(AssertionError, match="04.1"):
+        checks.check_kl_wider_prior(-(mu**2 + sigma**2 - sp.log(sigma**2) - 1) / 2)
+    assert checks.check_reverse_kl(3.5 - math.log(2))  # log(0.5) + (1 + 1) / (2 * 0.25) - 1/2
+    with pytest.raises(AssertionError, match="04.2"):
+        checks.check_reverse_kl(0.8181)  # the other direction
+    assert checks.check_kl_from_log_variance(lambda m, lv: -0.5 * torch.sum(1 + lv - m**2 - lv.exp(), dim=1))
+    with pytest.raises(AssertionError, match="04.3"):
+        # the article's sign
+        checks.check_kl_from_log_variance(lambda m, lv: 0.5 * torch.sum(1 + lv - m**2 - lv.exp(), dim=1))
+    with pytest.raises(AssertionError, match="function"):
+        checks.check_kl_from_log_variance(1.0)

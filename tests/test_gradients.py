@@ -45,6 +45,14 @@ def test_per_estimate_values_match_the_formulas_written_out(method):
 
 
 @pytest.mark.parametrize("method", G.METHODS)
+def test_splitting_into_passes_does_not_change_the_estimates(method):
+    whole = G.estimate_gradients(cubic, MU, SIGMA, 5, 40, torch.Generator().manual_seed(8), method)
+    split = G.estimate_gradients(cubic, MU, SIGMA, 5, 40, torch.Generator().manual_seed(8), method, max_samples_per_pass=12)
+    torch.testing.assert_close(split.mu, whole.mu)
+    torch.testing.assert_close(split.sigma, whole.sigma)
+
+
+@pytest.mark.parametrize("method", G.METHODS)
 def test_both_estimators_are_unbiased(method):
     n = 200_000
     est = G.estimate_gradients(cubic, MU, SIGMA, 1, n, torch.Generator().manual_seed(0), method)
@@ -80,9 +88,10 @@ def test_single_sample_variances_match_quadrature():
 
 def test_variance_falls_as_one_over_num_samples():
     gen = torch.Generator().manual_seed(2)
-    one = G.estimate_gradients(cubic, MU, SIGMA, 1, 100_000, gen, "score").mu.var(dim=0)
-    many = G.estimate_gradients(cubic, MU, SIGMA, 16, 100_000, gen, "score").mu.var(dim=0)
-    torch.testing.assert_close(many, one / 16, rtol=0.05, atol=0)
+    f = lambda z: torch.sin(3 * z).sum(-1)  # noqa: E731  (bounded, so the variance estimates are well behaved)
+    one = G.estimate_gradients(f, MU, SIGMA, 1, 40_000, gen, "score").mu.var(dim=0)
+    many = G.estimate_gradients(f, MU, SIGMA, 16, 40_000, gen, "score").mu.var(dim=0)
+    torch.testing.assert_close(many, one / 16, rtol=0.1, atol=0)  # each variance estimate: ~2% standard error
 
 
 def test_baseline_keeps_the_mean_and_cuts_the_variance():

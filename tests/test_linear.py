@@ -68,14 +68,17 @@ def test_principal_angles_extremes():
 
 def test_linear_autoencoder_recovers_the_pca_subspace():
     x = _data(n=2000, d=12).float()
-    x = x - x.mean(dim=0)
-    model = linear.LinearAutoencoder(input_dim=12, latent_dim=3, seed=0)
-    losses = linear.fit_linear(model, x, TrainConfig(num_epochs=10, batch_size=64, lr=3e-2, progress=False, num_threads=1))
     reference = linear.pca(x, 3)
+    model = linear.LinearAutoencoder(input_dim=12, latent_dim=3, seed=0)
+    config = TrainConfig(num_epochs=10, batch_size=64, lr=3e-2, progress=False, num_threads=1)
+    losses = linear.fit_linear(model, x, config, offset=reference.mean)  # trains on centred batches
+    copy = linear.LinearAutoencoder(input_dim=12, latent_dim=3, seed=0)
+    assert linear.fit_linear(copy, x - reference.mean, config) == pytest.approx(losses, rel=1e-5)
+    centred = x - reference.mean
     angles = linear.principal_angles(model.decoder_basis(), reference.components.T)
     assert np.degrees(angles.max().item()) < 1.0
     with torch.no_grad():
-        error = linear.squared_error(x, model(x))
+        error = linear.squared_error(centred, model(centred))
     assert error == pytest.approx(linear.squared_error(x, reference.reconstruct(x)), rel=2e-2)
     assert losses[-1] < losses[0]
 

@@ -34,8 +34,10 @@ def test_log_evidence_matches_torch_multivariate_normal():
 def test_scalar_log_evidence_matches_quadrature():
     model = LinearGaussian.scalar(w=1.7, b=-0.4, s=0.3)
     for value in (-2.0, 0.1, 1.9):
-        reference, _ = integrate.quad(lambda t: stats.norm.pdf(value, 1.7 * t - 0.4, 0.3) * stats.norm.pdf(t), -np.inf, np.inf)
-        assert model.log_evidence(torch.tensor([value], dtype=torch.float64)).item() == pytest.approx(math.log(reference), rel=1e-9)
+        joint = lambda t: stats.norm.pdf(value, 1.7 * t - 0.4, 0.3) * stats.norm.pdf(t)  # noqa: E731
+        reference, _ = integrate.quad(joint, -np.inf, np.inf)
+        log_px = model.log_evidence(torch.tensor([value], dtype=torch.float64)).item()
+        assert log_px == pytest.approx(math.log(reference), rel=1e-9)
 
 
 def test_posterior_matches_gaussian_conditioning_of_the_joint():
@@ -102,7 +104,8 @@ def test_exact_encoder_closes_the_gap_when_the_posterior_is_diagonal():
     x = torch.tensor([[1.5], [-0.3]], dtype=torch.float64)
     mu, log_sigma = model.exact_encoder(x)
     torch.testing.assert_close(model.elbo(x, mu, log_sigma.exp()), model.log_evidence(x), rtol=1e-13, atol=1e-13)
-    torch.testing.assert_close(model.kl_to_posterior(x, mu, log_sigma.exp()), torch.zeros(2, dtype=torch.float64), rtol=0, atol=1e-13)
+    gap = model.kl_to_posterior(x, mu, log_sigma.exp())
+    torch.testing.assert_close(gap, torch.zeros(2, dtype=torch.float64), rtol=0, atol=1e-13)
 
 
 def test_kl_to_prior_and_expected_log_likelihood_match_their_definitions():
@@ -133,13 +136,15 @@ def test_symbolic_model_agrees_with_the_numeric_model():
     s = sp.Symbol("s", positive=True)
     sym = symbolic_model(z, x, w, b, s)
     assert derive.is_identity(derive.integrate_real_line(sym.likelihood * sym.prior, z), sym.evidence)
-    assert derive.is_identity(sp.expand_log(sp.log(sym.likelihood * sym.prior / sym.evidence)), sp.expand_log(sp.log(sym.posterior)))
+    bayes = sp.expand_log(sp.log(sym.likelihood * sym.prior / sym.evidence))
+    assert derive.is_identity(bayes, sp.expand_log(sp.log(sym.posterior)))
     values = {x: 1.1, w: 0.9, b: -0.2, s: 0.4}
     model = LinearGaussian.scalar(0.9, -0.2, 0.4)
     mean, cov = model.posterior(torch.tensor([1.1], dtype=torch.float64))
     assert float(sym.posterior_mean.subs(values)) == pytest.approx(mean.item(), rel=1e-13)
     assert float(sym.posterior_std.subs(values)) ** 2 == pytest.approx(cov.item(), rel=1e-13)
-    assert math.log(float(sym.evidence.subs(values))) == pytest.approx(model.log_evidence(torch.tensor([1.1], dtype=torch.float64)).item(), rel=1e-13)
+    log_px = model.log_evidence(torch.tensor([1.1], dtype=torch.float64)).item()
+    assert math.log(float(sym.evidence.subs(values))) == pytest.approx(log_px, rel=1e-13)
 
 
 def test_bad_inputs_are_refused():
@@ -160,3 +165,25 @@ def test_bad_inputs_are_refused():
         model.sample(3, generator=0)
     with pytest.raises(ValueError, match="NaN"):
         model.log_prior(torch.tensor([[float("nan")]]))
+
+
+def test_exercise_checks_of_notebook_03(capsys):
+    from vaelib import checks
+
+    assert checks.check_monte_carlo_elbo(None) is False and "Not attempted" in capsys.readouterr().out
+    # w = 2, b = 0.5, s = 0.8, x = 1.5, q = N(0, 0.5^2): the ELBO written out
+    expected_log_lik = -0.5 * math.log(2 * math.pi * 0.64) - ((1.5 - 0.5) ** 2 + 4 * 0.25) / (2 * 0.64)
+    elbo = expected_log_lik - 0.5 * (0.25 - math.log(0.25) - 1)
+    assert checks.check_monte_carlo_elbo(elbo + 0.01)
+    with pytest.raises(AssertionError, match="03.1"):
+        checks.check_monte_carlo_elbo(elbo + 0.1)
+    x, w, b = sp.symbols("x w b", real=True)
+    s = sp.Symbol("s", positive=True)
+    assert checks.check_optimal_q((w * (x - b) / (w**2 + s**2), sp.sqrt(s**2 / (w**2 + s**2))))
+    with pytest.raises(AssertionError, match="03.2"):
+        checks.check_optimal_q((w * (x - b) / (w**2 + s**2), sp.Integer(1)))
+    with pytest.raises(AssertionError, match="pair"):
+        checks.check_optimal_q(w)
+    assert checks.check_gap_at_double_width(0.5 * (3 - math.log(4)))
+    with pytest.raises(AssertionError, match="03.3"):
+        checks.check_gap_at_double_width(math.log(2))

@@ -240,7 +240,7 @@ JS_MODEL = """() => {
 
 JS_RENDERED = """() => {
   const nb = window.jupyterapp.shell.currentWidget.node;
-  const imgs = [...nb.querySelectorAll('.jp-OutputArea-output .jp-RenderedImage img')];  // figures
+  const imgs = [...nb.querySelectorAll('.jp-OutputArea .jp-RenderedImage img')];  // figures
   const stderr = [...nb.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')];
   const widgetErrors = [...nb.querySelectorAll('.jp-OutputArea-output')]
       .filter(e => /Error displaying widget|Failed to load model class/.test(e.textContent));

@@ -299,12 +299,12 @@ def check_bound_from_log_weights(answer) -> bool:
 
 
 def check_effective_beta(answer) -> bool:
-    """Exercise 08.3: the beta implied by averaging the reconstruction loss over MNIST's pixels."""
+    """Exercise 08.3: the beta implied by averaging the reconstruction over a 32x32 colour image's values."""
     if answer is None:
         return check_close("Exercise 08.3", None, 0.0)
     return check_close(
-        "Exercise 08.3", answer, 28 * 28, rtol=1e-6,
-        hint="Multiply the colleague's loss by the number of pixels: what weight does the KL term get then?",
+        "Exercise 08.3", answer, 32 * 32 * 3, rtol=1e-6,
+        hint="Count the values per image (pixels times colour channels) and multiply the whole loss by it.",
     )
 
 
@@ -321,3 +321,34 @@ def check_active_units_at_threshold(answer) -> bool:
         "Exercise 08.4", answer, expected, rtol=0, atol=0.5,
         hint="The activity of unit j is the variance of column j of mu over the test images; count those above 0.1.",
     )
+
+
+# --- notebook 06 -------------------------------------------------------------------------------
+
+
+def check_coin_flip_reconstruction(answer) -> bool:
+    """Exercise 06.1: the reconstruction term of a decoder whose logits are all 0, for any image."""
+    from .losses import bernoulli_nll
+
+    x = torch.rand(3, 784, generator=torch.Generator().manual_seed(0)).round()
+    expected = bernoulli_nll(torch.zeros_like(x), x)[0].item()
+    return check_close("Exercise 06.1", answer, expected, rtol=1e-4,
+                       hint="Logit 0 means probability 1/2 for every pixel, whatever its value; sum over 784 pixels, in nats.")
+
+
+def check_pixel_and_latent_mean_beta(answer) -> bool:
+    """Exercise 06.2: the beta implied by averaging the reconstruction over 784 pixels and the KL over 20 latents."""
+    return check_close("Exercise 06.2", answer, 784 / 20, rtol=1e-6,
+                       hint="Write the loss as (reconstruction / 784) + (KL / 20) and multiply through by 784.")
+
+
+def check_informative_dimensions(answer, model, x) -> bool:
+    """Exercise 06.3: how many latent dimensions of ``model`` carry more than 0.1 nats of KL on average over ``x``."""
+    if answer is None:
+        return check_close("Exercise 06.3", None, 0.0)
+    with torch.no_grad():
+        mu, log_sigma = model.encode(x)
+    kl_per_dim = 0.5 * (mu.square() + torch.exp(2 * log_sigma) - 2 * log_sigma - 1).mean(dim=0)  # (latent_dim,)
+    expected = int((kl_per_dim > 0.1).sum())
+    return check_close("Exercise 06.3", answer, expected, rtol=0, atol=0.5,
+                       hint="Compute the KL formula per dimension (do not sum over k), average over the images, count those above 0.1.")

@@ -21,21 +21,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .data import IMAGE_SIDE
+from .latent_gaps import line_between
 from .models import VAE, Autoencoder
 from .plotting import image_grid, latent_scatter
 from .validation import check_positive_int, check_tensor
-
-
-def interpolate(z_start: torch.Tensor, z_end: torch.Tensor, num_steps: int) -> torch.Tensor:
-    """``num_steps`` evenly spaced points on the segment from ``z_start`` to ``z_end`` (both included)."""
-    check_tensor(z_start, "z_start", ndim=1)
-    check_tensor(z_end, "z_end", ndim=1)
-    if z_start.shape != z_end.shape:
-        raise ValueError(f"z_start and z_end must have the same shape, got {tuple(z_start.shape)}, {tuple(z_end.shape)}")
-    if check_positive_int(num_steps, "num_steps") < 2:
-        raise ValueError(f"num_steps must be at least 2 (both ends), got {num_steps}")
-    t = torch.linspace(0.0, 1.0, num_steps, dtype=z_start.dtype)[:, None]  # (num_steps, 1)
-    return (1 - t) * z_start + t * z_end  # (num_steps, latent_dim)
 
 
 def codes(model: Autoencoder | VAE, x: torch.Tensor) -> torch.Tensor:
@@ -51,15 +40,24 @@ def decode(model: Autoencoder | VAE, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(model.decode(z))
 
 
-def nearest_distance(images: torch.Tensor, reference: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """RMS pixel distance from each image (n, d) to its nearest row of ``reference`` (m, d): shape (n,)."""
+def nearest_images(images: torch.Tensor, reference: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each image (n, d): RMS pixel distance to its nearest row of ``reference`` (m, d), and that row's index.
+
+    Brute force with matrix products (``torch.cdist`` in float64), which in 784 dimensions beats
+    the k-d tree that :func:`vaelib.latent_gaps.nearest` uses for 2-D codes. Returns ((n,), (n,) int64).
+    """
     check_tensor(images, "images", ndim=2)
     check_tensor(reference, "reference", ndim=2, last_dim=images.shape[1])
-    out = []
+    check_positive_int(batch_size, "batch_size")
+    reference = reference.double()
+    distances, indices = [], []
     for start in range(0, images.shape[0], batch_size):
-        d = torch.cdist(images[start : start + batch_size].double(), reference.double())  # (b, m)
-        out.append(d.min(dim=1).values)
-    return (torch.cat(out) / images.shape[1] ** 0.5).float()
+        d = torch.cdist(images[start : start + batch_size].double(), reference)  # (b, m)
+        best = d.min(dim=1)
+        distances.append(best.values)
+        indices.append(best.indices)
+    rms = torch.cat(distances) / images.shape[1] ** 0.5
+    return rms.float(), torch.cat(indices)
 
 
 def path_distances(
@@ -67,12 +65,12 @@ def path_distances(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Decode the straight latent path between the codes of two images; return (images, distances).
 
-    ``images`` (num_steps, 784) are pixel probabilities; ``distances`` (num_steps,) their
-    :func:`nearest_distance` to ``reference`` (real digits that should exclude x_start and x_end).
+    ``images`` (num_steps, 784) are pixel probabilities; ``distances`` (num_steps,) their RMS pixel
+    distance to the nearest image of ``reference`` (real digits, which should exclude x_start and x_end).
     """
     z = codes(model, torch.stack([x_start, x_end]))  # (2, latent_dim)
-    images = decode(model, interpolate(z[0], z[1], num_steps))
-    return images, nearest_distance(images, reference)
+    images = decode(model, line_between(z[0], z[1], num_steps))  # (num_steps, 784)
+    return images, nearest_images(images, reference)[0]
 
 
 def static_explorer(model: Autoencoder | VAE, points, test_codes, labels, title: str = "Decoded latent points"):
@@ -154,3 +152,39 @@ class LatentExplorer:
         big = np.kron(self.image(z1, z2), np.ones((8, 8)))  # 224 x 224, crisp pixels
         plt.imsave(buffer, big, cmap="gray_r", vmin=0, vmax=1, format="png")
         self.digit.value = buffer.getvalue()
+
+
+# ---- exercise checks of notebook 07 (each computes its reference itself) ----
+
+
+def check_quantile_coordinate(answer) -> bool:
+    """Exercise 07.1: z_1 of the 4th column (index 3) of a 15 x 15 manifold grid at quantiles 0.05 .. 0.95."""
+    from .checks import check_close
+    from .plotting import prior_quantile_grid
+
+    expected = float(prior_quantile_grid(15, edge=0.05)[3, 0]) if answer is not None else 0.0
+    return check_close("Exercise 07.1", answer, expected, rtol=1e-4,
+                       hint="The 15 probabilities are evenly spaced from 0.05 to 0.95; map the 4th through the inverse normal CDF.")
+
+
+def check_fraction_in_prior_disc(answer, model: VAE, x: torch.Tensor) -> bool:
+    """Exercise 07.2: the fraction of ``x``'s means mu that lie in the disc holding 95% of N(0, I) in 2-D."""
+    from .checks import check_close
+
+    if answer is None:
+        return check_close("Exercise 07.2", None, 0.0)
+    radius = float(np.sqrt(-2 * np.log(0.05)))  # P(|z| > r) = exp(-r^2 / 2) for z ~ N(0, I_2)
+    expected = (codes(model, x).norm(dim=1) < radius).float().mean().item()
+    return check_close("Exercise 07.2", answer, expected, rtol=0, atol=1e-3,
+                       hint="For 2-D N(0, I), P(|z| > r) = exp(-r^2/2); solve for r at 0.05 and count the means inside.")
+
+
+def check_digit_at_origin(answer, model: Autoencoder | VAE, x: torch.Tensor, labels: torch.Tensor) -> bool:
+    """Exercise 07.3: the label of the real image nearest (in pixels) to the digit decoded at z = (0, 0)."""
+    from .checks import check_close
+
+    if answer is None:
+        return check_close("Exercise 07.3", None, 0.0)
+    _, index = nearest_images(decode(model, torch.zeros(1, 2)), x)
+    return check_close("Exercise 07.3", answer, int(labels[index[0]]), rtol=0, atol=0.1,
+                       hint="Decode z = (0, 0), find the nearest test image with explorer.nearest_images, read its label.")

@@ -52,6 +52,7 @@ def estimate_gradients(
     generator: torch.Generator,
     method: str = "pathwise",
     baseline: float = 0.0,
+    max_samples_per_pass: int = 4096,
 ) -> GradientEstimates:
     """``num_estimates`` independent gradient estimates, each averaging ``num_samples`` samples.
 
@@ -61,19 +62,29 @@ def estimate_gradients(
         method: ``"pathwise"`` (reparameterization) or ``"score"`` (REINFORCE).
         baseline: constant subtracted from f(z) in the score-function estimator (a control
             variate: it leaves the mean unchanged); ignored by the pathwise estimator.
+        max_samples_per_pass: memory bound: estimates are computed in groups of at most this many
+            samples (the noise is drawn once up front, so the result does not depend on it).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     check_positive_int(num_samples, "num_samples")
     check_positive_int(num_estimates, "num_estimates")
+    check_positive_int(max_samples_per_pass, "max_samples_per_pass")
     check_tensor(mu, "mu", ndim=1)
     check_tensor(sigma, "sigma", ndim=1)
     if mu.shape != sigma.shape or not (sigma > 0).all():
         raise ValueError(f"mu and sigma must have the same shape and sigma > 0, got {tuple(mu.shape)}, {sigma}")
-    # one copy of (mu, sigma) per estimate, so one backward pass gives every estimate's own gradient
-    mu_r = mu.detach().expand(num_estimates, -1).clone().requires_grad_(True)  # (E, latent_dim)
-    sigma_r = sigma.detach().expand(num_estimates, -1).clone().requires_grad_(True)
     eps = torch.randn(num_estimates, num_samples, mu.shape[0], generator=generator, dtype=mu.dtype)  # (E, S, d)
+    rows = max(1, max_samples_per_pass // num_samples)  # estimates per autograd pass, to bound memory
+    parts = [_estimate(f, mu, sigma, eps[i : i + rows], method, baseline) for i in range(0, num_estimates, rows)]
+    return GradientEstimates(mu=torch.cat([p[0] for p in parts]), sigma=torch.cat([p[1] for p in parts]))
+
+
+def _estimate(f, mu, sigma, eps, method, baseline) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradient estimates for the noise ``eps`` (E, S, d): each row of E gives one estimate."""
+    # one copy of (mu, sigma) per estimate, so one backward pass gives every estimate's own gradient
+    mu_r = mu.detach().expand(eps.shape[0], -1).clone().requires_grad_(True)  # (E, d)
+    sigma_r = sigma.detach().expand(eps.shape[0], -1).clone().requires_grad_(True)
     if method == "pathwise":
         z = mu_r[:, None, :] + sigma_r[:, None, :] * eps  # gradients flow through z
         objective = f(z).mean(dim=1).sum()
@@ -84,7 +95,7 @@ def estimate_gradients(
         log_q = torch.distributions.Normal(mu_r[:, None, :], sigma_r[:, None, :]).log_prob(z).sum(dim=-1)
         objective = (weight * log_q).mean(dim=1).sum()  # surrogate whose gradient is the estimator
     grad_mu, grad_sigma = torch.autograd.grad(objective, (mu_r, sigma_r))
-    return GradientEstimates(mu=grad_mu, sigma=grad_sigma)
+    return grad_mu, grad_sigma
 
 
 def decoder_log_likelihood(model: VAE, x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:

@@ -23,6 +23,18 @@ from .training import TrainConfig, torch_threads
 from .validation import check_positive_int, check_tensor
 
 
+_CHUNK = 2048  # rows per chunk when a whole data set is scanned (keeps temporaries to a few MB)
+
+
+def _check_in_chunks(x, name: str, last_dim: int | None = None) -> None:
+    """check_tensor, chunk by chunk: checking 60,000 images at once costs ~300 MB of temporaries."""
+    if not torch.is_tensor(x) or x.dim() != 2 or len(x) == 0:
+        check_tensor(x, name, ndim=2, last_dim=last_dim)  # raises the usual message
+        raise ValueError(f"{name} must hold at least one row")
+    for chunk in x.split(_CHUNK):
+        check_tensor(chunk, name, ndim=2, last_dim=last_dim)
+
+
 @dataclass(frozen=True)
 class PCA:
     """The top principal components of a data matrix."""
@@ -48,20 +60,24 @@ class PCA:
 def pca(x: torch.Tensor, k: int) -> PCA:
     """Principal component analysis of the rows of ``x`` (n, input_dim), keeping ``k`` components.
 
-    The covariance (divided by n) is accumulated in the dtype of ``x`` (float32 for MNIST: one
-    fast matrix product, relative error ~1e-6) and eigen-decomposed in float64.
+    The covariance (divided by n) is accumulated chunk by chunk in the dtype of ``x`` (float32 for
+    MNIST: fast, relative error ~1e-6, and no centred copy of the whole data set in memory), then
+    eigen-decomposed in float64.
     """
-    check_tensor(x, "x", ndim=2)
+    _check_in_chunks(x, "x")
     check_positive_int(k, "k")
     if k > x.shape[1]:
         raise ValueError(f"k must be at most input_dim = {x.shape[1]}, got {k}")
-    mean = x.mean(dim=0, dtype=torch.float64)  # (input_dim,)
-    centred = x - mean.to(x.dtype)  # (n, input_dim)
-    covariance = (centred.T @ centred).double() / x.shape[0]  # (input_dim, input_dim)
+    mean = x.mean(dim=0)  # (input_dim,)
+    covariance = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64)
+    for chunk in x.split(_CHUNK):
+        centred = chunk - mean  # (<= _CHUNK, input_dim)
+        covariance += (centred.T @ centred).double()
+    covariance /= x.shape[0]  # (input_dim, input_dim)
     eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending
     order = torch.argsort(eigenvalues, descending=True)[:k]
     return PCA(
-        mean=mean.to(x.dtype),
+        mean=mean,
         components=eigenvectors[:, order].T.contiguous().to(x.dtype),
         variances=eigenvalues[order].to(x.dtype),
         total_variance=float(eigenvalues.clamp(min=0).sum()),
@@ -126,11 +142,17 @@ def squared_error(x: torch.Tensor, x_hat: torch.Tensor) -> float:
     check_tensor(x_hat, "x_hat", ndim=2)
     if x.shape != x_hat.shape:
         raise ValueError(f"x and x_hat must have the same shape, got {tuple(x.shape)} and {tuple(x_hat.shape)}")
-    return float((x.double() - x_hat.double()).square().sum(dim=1).mean())
+    total = sum(float((a.double() - b.double()).square().sum()) for a, b in zip(x.split(_CHUNK), x_hat.split(_CHUNK)))
+    return total / len(x)  # chunks of rows keep the float64 temporaries small
 
 
-def fit_linear(model: LinearAutoencoder, train_x: torch.Tensor, config: TrainConfig = TrainConfig()) -> list[float]:
+def fit_linear(
+    model: LinearAutoencoder, train_x: torch.Tensor, config: TrainConfig = TrainConfig(), offset: torch.Tensor | None = None
+) -> list[float]:
     """Train ``model`` in place with Adam on the squared error; return each epoch's mean training loss.
+
+    ``offset`` (input_dim,), if given, is subtracted from every batch: pass the data mean to train on
+    centred data without a centred copy of the whole data set.
 
     The learning rate decays from ``config.lr`` to 0 along a half cosine: the loss is nearly flat
     between principal directions of similar variance, and the decay lets the subspace settle.
@@ -138,7 +160,9 @@ def fit_linear(model: LinearAutoencoder, train_x: torch.Tensor, config: TrainCon
     """
     if not isinstance(model, LinearAutoencoder):
         raise TypeError(f"model must be a LinearAutoencoder, got {type(model).__name__}")
-    check_tensor(train_x, "train_x", ndim=2, last_dim=model.input_dim)
+    _check_in_chunks(train_x, "train_x", last_dim=model.input_dim)
+    if offset is not None:
+        check_tensor(offset, "offset", ndim=1, last_dim=model.input_dim)
     if config.binarize or config.beta != 1.0:
         raise ValueError("fit_linear trains on squared error: binarize must be False and beta 1.0")
     generator = torch.Generator().manual_seed(config.seed)
@@ -151,6 +175,8 @@ def fit_linear(model: LinearAutoencoder, train_x: torch.Tensor, config: TrainCon
         for _ in range(config.num_epochs):
             total = 0.0
             for x in iterate_batches(train_x, config.batch_size, generator):
+                if offset is not None:
+                    x = x - offset
                 loss = (model(x) - x).square().sum(dim=1).mean()  # per image
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -11,7 +11,8 @@ holds exactly (notebook 03), and estimators of log p(x) such as the importance-w
 it is the model of notebook 03: log p(x) = log N(x; b, w^2 + s^2).
 
 ``symbolic_model`` gives the scalar model in SymPy (densities as closed-form expressions) for the
-derivations of notebooks 03 and 04. Numeric results are float64 tensors in nats. Shapes: x (..., D), z (..., K), mu and sigma (..., K);
+derivations of notebooks 03 and 04. Numeric results are float64 tensors in nats (inputs are converted
+to float64: pass float64 for full precision). Shapes: x (..., D), z (..., K), mu and sigma (..., K);
 leading dimensions broadcast, e.g. z (samples, n, K) with x (n, D) gives (samples, n).
 """
 
@@ -102,7 +103,8 @@ class LinearGaussian:
         """log N(x; W z + b, s^2 I), (...)."""
         x, z = self._x(x), self._z(z)
         residual = x - (z @ self.weight.T + self.bias)  # (..., D)
-        return -0.5 * (residual.square().sum(-1) / self.noise_std**2 + self.data_dim * (LOG_2PI + 2 * math.log(self.noise_std)))
+        s2 = self.noise_std**2
+        return -0.5 * (residual.square().sum(-1) / s2 + self.data_dim * (LOG_2PI + math.log(s2)))
 
     def log_joint(self, x, z) -> torch.Tensor:
         """log p(x, z) = log p(x|z) + log p(z), (...)."""
@@ -113,7 +115,8 @@ class LinearGaussian:
         x = self._x(x)
         r = x - self.bias  # (..., D)
         chol = self._precision_factor()  # (K, K)
-        projected = torch.linalg.solve_triangular(chol, (r @ self.weight).unsqueeze(-1), upper=False).squeeze(-1)  # (..., K)
+        projected = torch.linalg.solve_triangular(chol, (r @ self.weight).unsqueeze(-1), upper=False)  # (..., K, 1)
+        projected = projected.squeeze(-1)  # (..., K): L^-1 W^T r, so |projected|^2 = r^T W M^-1 W^T r
         s2 = self.noise_std**2
         quadratic = (r.square().sum(-1) - projected.square().sum(-1)) / s2
         log_det = (self.data_dim - self.latent_dim) * math.log(s2) + 2 * torch.log(torch.diagonal(chol)).sum()

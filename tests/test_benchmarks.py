@@ -1,0 +1,162 @@
+"""Correctness of the benchmark scripts' helpers (no timing is asserted anywhere).
+
+The FLOP count of the floor (benchmarks/train_throughput.py) is checked against a count written
+out by hand for a tiny network and against torch's own FlopCounterMode on a real forward + backward
+step of vaelib's VAE; the parsing and table helpers against hand-made inputs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+import vaelib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import benchlib  # noqa: E402
+import course_runtime  # noqa: E402
+import train_throughput as tt  # noqa: E402
+
+
+# ---------------------------------------------------------------- FLOP counter
+
+
+def test_epoch_flops_by_hand_for_a_tiny_vae():
+    # VAE 6 -> 5 -> (mu, log_sigma: 2 each) -> 5 -> 6. Sum of in*out over its Linear layers:
+    # 6*5 + 5*2 + 5*2 + 2*5 + 5*6 = 30 + 10 + 10 + 10 + 30 = 90; without the first layer: 60.
+    # Per example: forward 2*90, weight gradients 2*90, input gradients 2*60 -> 480 FLOPs.
+    layers = tt.vae_linear_layers(6, (5,), 2)
+    assert tt.step_flops(layers, 1) == 480
+    assert tt.step_flops(layers, 3) == 3 * 480
+    # 7 examples in batches of 3: 3 + 3 + 1 (the partial batch counts only its one example)
+    assert tt.epoch_flops(layers, 7, 3) == 2 * (3 * 480) + 1 * 480
+    assert tt.epoch_flops(layers, 6, 3) == 2 * (3 * 480)
+
+
+def test_epoch_flops_of_the_course_vae():
+    # 784-400-20: in*out sums to 313600 + 2*8000 + 8000 + 313600 = 651200; without the first layer 337600.
+    per_example = 2 * 651200 + 2 * 651200 + 2 * 337600
+    layers = tt.vae_linear_layers(784, (400,), 20)
+    assert tt.epoch_flops(layers, 60000, 128) == 60000 * per_example
+
+
+@pytest.mark.parametrize("hidden_dims", [(), (5,), (5, 4)])
+def test_layer_list_matches_the_linear_modules_of_vaelib_vae(hidden_dims):
+    model = vaelib.VAE(vaelib.ModelConfig(input_dim=6, hidden_dims=hidden_dims, latent_dim=2))
+    modules = sorted((m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear))
+    counted = sorted((layer.n_in, layer.n_out) for layer in tt.vae_linear_layers(6, hidden_dims, 2))
+    assert counted == modules
+
+
+@pytest.mark.parametrize("hidden_dims, batch", [((5,), 3), ((5, 4), 4), ((), 2)])
+def test_step_flops_agree_with_torch_flop_counter(hidden_dims, batch):
+    config = vaelib.ModelConfig(input_dim=6, hidden_dims=hidden_dims, latent_dim=2)
+    model = vaelib.VAE(config, seed=0)
+    x = torch.rand(batch, 6, generator=torch.Generator().manual_seed(0))
+    with FlopCounterMode(display=False) as counter:
+        logits, mu, log_sigma = model(x, torch.Generator().manual_seed(1))
+        vaelib.negative_elbo(logits, x, mu, log_sigma).total.backward()
+    assert counter.get_total_flops() == tt.step_flops(tt.vae_linear_layers(6, hidden_dims, 2), batch)
+
+
+def test_matmul_workload_performs_exactly_the_counted_products():
+    layers = tt.vae_linear_layers(6, (5,), 2)
+    work = tt.MatmulWorkload(layers, batch=3)
+    with FlopCounterMode(display=False) as counter:
+        work.run()
+    assert counter.get_total_flops() == work.flops == tt.step_flops(layers, 3)
+
+
+def test_conventional_loss_is_the_same_objective_as_vaelib():
+    g = torch.Generator().manual_seed(0)
+    logits, x = torch.randn(4, 6, generator=g), torch.rand(4, 6, generator=g)
+    mu, log_sigma = torch.randn(4, 2, generator=g), 0.3 * torch.randn(4, 2, generator=g)
+    summed = tt.conventional_loss(torch.sigmoid(logits), x, mu, 2 * log_sigma)  # log-variance = 2 log sigma
+    per_example = vaelib.negative_elbo(logits, x, mu, log_sigma).total
+    assert torch.allclose(summed, 4 * per_example, rtol=1e-5)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def test_cpu_model_parsing():
+    text = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 17\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu\n"
+    assert benchlib.cpu_model(text) == "AMD EPYC 7B13"
+    assert benchlib.cpu_model("processor : 0\nmodel : 17\n") == "unknown"
+    assert benchlib.cpu_model("") == "unknown"
+
+
+def test_summarize_against_statistics():
+    values = [5.0, 1.0, 4.0, 2.0, 3.0]
+    s = benchlib.summarize(values)
+    assert (s["median"], s["min"], s["max"], s["q1"], s["q3"]) == (3.0, 1.0, 5.0, 2.0, 4.0)
+    assert benchlib.summarize([7.0]) == {"median": 7.0, "min": 7.0, "max": 7.0, "q1": 7.0, "q3": 7.0}
+    assert benchlib.summarize([1.0, 2.0])["median"] == statistics.median([1.0, 2.0])
+    with pytest.raises(ValueError):
+        benchlib.summarize([])
+
+
+def test_markdown_table():
+    assert benchlib.markdown_table(["a", "b"], [["1", "2"]]) == ["| a | b |", "| --- | --- |", "| 1 | 2 |"]
+    with pytest.raises(ValueError, match="cells"):
+        benchlib.markdown_table(["a", "b"], [["1"]])
+
+
+def test_replace_section_appends_then_replaces_only_its_own_section():
+    text = benchlib.replace_section("# Title\n", "mode-local", "old local")
+    text = benchlib.replace_section(text, "mode-binder", "binder table")
+    text = benchlib.replace_section(text, "mode-local", "new local")
+    assert text.startswith("# Title\n\n<!-- mode-local:start -->\nnew local\n<!-- mode-local:end -->")
+    assert "old local" not in text and text.count("binder table") == 1
+    with pytest.raises(ValueError, match="malformed"):
+        benchlib.replace_section("<!-- x:end --> <!-- x:start -->", "x", "body")
+
+
+def test_select_notebooks(tmp_path):
+    for name in ["notebooks/00-start-here.ipynb", "notebooks/03-the-elbo.ipynb",
+                 "notebooks/solutions/00-solutions.ipynb", "notebooks/solutions/03-solutions.ipynb"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    paths = course_runtime.find_notebooks(tmp_path)
+    rel = lambda ps: [p.relative_to(tmp_path).as_posix() for p in ps]  # noqa: E731
+    assert rel(paths) == ["notebooks/00-start-here.ipynb", "notebooks/03-the-elbo.ipynb",
+                          "notebooks/solutions/00-solutions.ipynb", "notebooks/solutions/03-solutions.ipynb"]
+    assert rel(course_runtime.select_notebooks(paths, ["00"], tmp_path)) == [
+        "notebooks/00-start-here.ipynb", "notebooks/solutions/00-solutions.ipynb"]
+    assert rel(course_runtime.select_notebooks(paths, ["solutions/*"], tmp_path)) == [
+        "notebooks/solutions/00-solutions.ipynb", "notebooks/solutions/03-solutions.ipynb"]
+    assert rel(course_runtime.select_notebooks(paths, ["elbo", "03-sol"], tmp_path)) == [
+        "notebooks/03-the-elbo.ipynb", "notebooks/solutions/03-solutions.ipynb"]
+    assert course_runtime.select_notebooks(paths, None, tmp_path) == paths
+    assert course_runtime.select_notebooks(paths, ["99"], tmp_path) == []
+
+
+def test_parse_vm_hwm():
+    status = "Name:\tpython\nVmPeak:\t 2000000 kB\nVmHWM:\t  987654 kB\nVmRSS:\t  500000 kB\n"
+    assert course_runtime.parse_vm_hwm_kib(status) == 987654
+    assert course_runtime.parse_vm_hwm_kib("Name:\tkthreadd\n") is None
+
+
+def test_profile_groups_follow_the_nearest_matching_ancestor():
+    event = lambda name, parent=None: SimpleNamespace(name=name, cpu_parent=parent)  # noqa: E731
+    isfinite = event("aten::isfinite")
+    assert tt.group_of(event("aten::abs", isfinite)) == tt.group_of(isfinite) == "input checks (isfinite, all)"
+    backward = event("autograd::engine::evaluate_function: AddmmBackward0")
+    assert tt.group_of(event("aten::mm", backward)).startswith("matrix products")
+    step = event("Optimizer.step#Adam.step")
+    assert tt.group_of(event("aten::copy_", event("aten::_foreach_add_", step))).startswith("optimizer")
+    assert tt.group_of(event("aten::relu")) == tt.OTHER_GROUP
+
+
+def test_loss_check_flags_a_difference_beyond_three_standard_errors():
+    lines, ok = tt.loss_check({"a": [100.0, 101.0, 99.0], "b": [100.5, 99.5, 100.0]})
+    assert ok and len(lines) == 3
+    _, ok = tt.loss_check({"a": [100.0, 101.0, 99.0], "b": [110.0, 111.0, 109.0]})
+    assert not ok

@@ -1,0 +1,82 @@
+"""Tests of vaelib.explorer against brute-force NumPy and direct decoder calls."""
+
+import numpy as np
+import pytest
+import torch
+
+from vaelib import VAE, Autoencoder, ModelConfig
+from vaelib import explorer
+
+SMALL = ModelConfig(input_dim=784, hidden_dims=(16,), latent_dim=2)
+
+
+def test_nearest_images_matches_numpy_brute_force():
+    gen = torch.Generator().manual_seed(0)
+    images, reference = torch.rand(37, 784, generator=gen), torch.rand(120, 784, generator=gen)
+    distance, index = explorer.nearest_images(images, reference, batch_size=10)
+    a, b = images.numpy().astype(np.float64), reference.numpy().astype(np.float64)
+    squared = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)  # (37, 120)
+    np.testing.assert_array_equal(index.numpy(), squared.argmin(1))
+    np.testing.assert_allclose(distance.numpy(), np.sqrt(squared.min(1) / 784), rtol=1e-6)
+
+
+def test_an_image_in_the_reference_is_at_distance_zero():
+    reference = torch.rand(50, 784, generator=torch.Generator().manual_seed(1))
+    distance, index = explorer.nearest_images(reference[[3, 17]], reference)
+    assert index.tolist() == [3, 17]
+    assert distance.max() < 1e-6
+
+
+def test_codes_and_decode_use_mu_for_a_vae_and_the_point_for_an_autoencoder():
+    x = torch.rand(5, 784, generator=torch.Generator().manual_seed(2))
+    vae, ae = VAE(SMALL, seed=1), Autoencoder(SMALL, seed=1)
+    torch.testing.assert_close(explorer.codes(vae, x), vae.encode(x)[0])
+    torch.testing.assert_close(explorer.codes(ae, x), ae.encode(x))
+    z = torch.randn(4, 2, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(explorer.decode(vae, z), torch.sigmoid(vae.decoder(z)))
+
+
+def test_path_starts_and_ends_at_the_decoded_codes():
+    gen = torch.Generator().manual_seed(4)
+    x, reference = torch.rand(2, 784, generator=gen), torch.rand(30, 784, generator=gen)
+    vae = VAE(SMALL, seed=2)
+    images, distances = explorer.path_distances(vae, x[0], x[1], reference, num_steps=5)
+    ends = torch.sigmoid(vae.decode(vae.encode(x)[0])).detach()
+    torch.testing.assert_close(images[[0, -1]], ends)
+    midpoint = torch.sigmoid(vae.decode(vae.encode(x)[0].mean(0, keepdim=True))).detach()
+    torch.testing.assert_close(images[2:3], midpoint)
+    brute = ((images[:, None, :] - reference[None]) ** 2).mean(-1).min(1).values.sqrt()
+    torch.testing.assert_close(distances, brute, rtol=1e-5, atol=1e-6)
+
+
+def test_explorer_shows_the_decoded_digit_and_follows_the_sliders():
+    vae = VAE(SMALL, seed=3)
+    codes, labels = torch.randn(40, 2, generator=torch.Generator().manual_seed(5)), np.arange(40) % 10
+    ex = explorer.LatentExplorer(vae, codes, labels, limit=2.0)
+    want = torch.sigmoid(vae.decode(torch.tensor([[0.5, -1.0]]))).detach().reshape(28, 28).numpy()
+    np.testing.assert_allclose(ex.image(0.5, -1.0), want, rtol=1e-6)
+    before = ex.digit.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n" and ex.plane.value[:8] == b"\x89PNG\r\n\x1a\n"
+    ex.z1.value = 1.5  # moving a slider redraws
+    assert ex.digit.value != before
+    assert tuple(ex.marker.get_xdata()) == (1.5,)
+    assert repr(ex.widget).startswith("Latent explorer")
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="latent_dim 2"):
+        explorer.LatentExplorer(VAE(ModelConfig(hidden_dims=(8,), latent_dim=3)), torch.zeros(1, 2), [0])
+    with pytest.raises(ValueError, match="last dimension"):
+        explorer.nearest_images(torch.rand(2, 784), torch.rand(3, 783))
+    with pytest.raises(ValueError, match="last dimension 2"):
+        explorer.static_explorer(VAE(SMALL), [[0.0, 0.0, 0.0]], torch.zeros(3, 2), [0, 1, 2])
+
+
+def test_static_explorer_draws_the_plane_and_the_digits():
+    import matplotlib.pyplot as plt
+
+    fig = explorer.static_explorer(VAE(SMALL), [[0.0, 0.0], [1.0, -1.0], [-2.0, 0.5]], torch.randn(30, 2), np.arange(30) % 10)
+    plane, digits = fig.axes[:2]
+    assert len(plane.lines) == 3  # one marker per point
+    assert digits.images[0].get_array().shape == (28, 3 * 29 - 1)
+    plt.close(fig)
