@@ -255,6 +255,7 @@ JS_RENDERED = """() => {
     tracebacks: stderr.filter(e => /Traceback|Error:/.test(e.textContent)).map(e => e.textContent.slice(0, 300)),
     widgets: nb.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length,
     sliders: nb.querySelectorAll('.widget-slider').length,
+    widgetImages: [...nb.querySelectorAll('.jupyter-widgets img')].map(i => i.complete && i.naturalWidth > 0),
     widgetErrors: widgetErrors.map(e => e.textContent.slice(0, 200)),
   };
 }"""
@@ -319,9 +320,9 @@ def move_first_slider(page, deadline: Deadline, shots: Path, stem: str) -> tuple
     value_before = handle.get_attribute("aria-valuenow")
     for key in ("ArrowRight", "ArrowLeft"):  # the other way if it already sits at its maximum
         handle.focus()
-        for _ in range(3):
+        for _ in range(10):
             page.keyboard.press(key)
-            page.wait_for_timeout(150)
+            page.wait_for_timeout(100)
         value_after = handle.get_attribute("aria-valuenow")
         if value_after == value_before and value_before is not None:
             continue  # at the end of its range: nothing to redraw
@@ -421,8 +422,10 @@ def check_notebook(browser, lab: Lab, path: Path, shots: Path, deadline: Deadlin
         else:
             report.add("SKIP", f"{name} latex", "no $...$ in the markdown")
         if expect["widgets"]:
-            ok = seen["widgets"] > 0 and not seen["widgetErrors"]
+            shown = seen["widgetImages"]
+            ok = seen["widgets"] > 0 and not seen["widgetErrors"] and all(shown)
             report.check(ok, f"{name} widgets", f"{seen['widgets']} widget views, {seen['sliders']} sliders, "
+                         f"{sum(shown)} of {len(shown)} widget images decoded, "
                          f"widget errors: {seen['widgetErrors'] or 'none'}")
             if seen["sliders"]:
                 moved, detail = move_first_slider(page, deadline, shots, name)

@@ -12,7 +12,9 @@ Inside:
   ``kl_standard_normal``: the VAE latent loss; ``kl_diagonal_integral`` / ``kl_diagonal_closed_form``:
   the K-dimensional diagonal case;
 - ``is_identity`` (``sp.simplify(a - b) == 0``) and ``to_function`` (lambdify into NumPy or PyTorch);
-- ``Verdict`` and ``verification_table``: checks of equations rendered as a Markdown table.
+- ``elbo_chain``: the seed article's derivation of the ELBO, line by line, as SymPy values;
+  ``chain_residuals`` / ``chain_table``: check a chain of equalities and show it as Markdown;
+- ``Verdict`` and ``verification_table``: checks of a text's equations as a Markdown table.
 
 Scales must be expressions SymPy knows to be positive (``sp.Symbol("sigma", positive=True)``): that
 assumption is what lets log(sqrt(2*pi*sigma**2)) split into log(2*pi)/2 + log(sigma).
@@ -44,9 +46,7 @@ def _expr(value, name: str) -> sp.Expr:
 def _scale(value, name: str) -> sp.Expr:
     expr = _expr(value, name)
     if expr.is_positive is not True:
-        raise ValueError(
-            f"{name} must be known to be positive, e.g. sp.Symbol('sigma', positive=True); got {expr}"
-        )
+        raise ValueError(f"{name} must be known to be positive, e.g. sp.Symbol('sigma', positive=True); got {expr}")
     return expr
 
 
