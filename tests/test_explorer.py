@@ -36,17 +36,24 @@ def test_codes_and_decode_use_mu_for_a_vae_and_the_point_for_an_autoencoder():
     torch.testing.assert_close(explorer.decode(vae, z), torch.sigmoid(vae.decoder(z)))
 
 
-def test_path_starts_and_ends_at_the_decoded_codes():
+def test_paths_start_and_end_at_the_decoded_codes():
     gen = torch.Generator().manual_seed(4)
-    x, reference = torch.rand(2, 784, generator=gen), torch.rand(30, 784, generator=gen)
+    x_start, x_end = torch.rand(3, 784, generator=gen), torch.rand(3, 784, generator=gen)
     vae = VAE(SMALL, seed=2)
-    images, distances = explorer.path_distances(vae, x[0], x[1], reference, num_steps=5)
-    ends = torch.sigmoid(vae.decode(vae.encode(x)[0])).detach()
-    torch.testing.assert_close(images[[0, -1]], ends)
-    midpoint = torch.sigmoid(vae.decode(vae.encode(x)[0].mean(0, keepdim=True))).detach()
-    torch.testing.assert_close(images[2:3], midpoint)
-    brute = ((images[:, None, :] - reference[None]) ** 2).mean(-1).min(1).values.sqrt()
-    torch.testing.assert_close(distances, brute, rtol=1e-5, atol=1e-6)
+    paths = explorer.latent_paths(vae, x_start, x_end, num_steps=5)
+    assert paths.shape == (3, 5, 784)
+    mu_start, mu_end = vae.encode(x_start)[0].detach(), vae.encode(x_end)[0].detach()
+    torch.testing.assert_close(paths[:, 0], torch.sigmoid(vae.decode(mu_start)).detach())
+    torch.testing.assert_close(paths[:, -1], torch.sigmoid(vae.decode(mu_end)).detach())
+    torch.testing.assert_close(paths[:, 2], torch.sigmoid(vae.decode((mu_start + mu_end) / 2)).detach())
+
+
+def test_largest_step_share_of_even_and_sudden_paths():
+    t = torch.linspace(0, 1, 5)[None, :, None]
+    a, b = torch.zeros(1, 1, 4), torch.ones(1, 1, 4)
+    even = (1 - t) * a + t * b  # changes by the same amount each step
+    sudden = torch.cat([a.expand(1, 3, 4), b.expand(1, 2, 4)], dim=1)  # one jump
+    torch.testing.assert_close(explorer.largest_step_share(torch.cat([even, sudden])), torch.tensor([0.25, 1.0]))
 
 
 def test_explorer_shows_the_decoded_digit_and_follows_the_sliders():

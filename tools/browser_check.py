@@ -306,7 +306,15 @@ def wait_until_done(page, deadline: Deadline, limit: float) -> dict:
         elif time.monotonic() - stable_since > 2:
             return state
         page.wait_for_timeout(500)
-    raise TimeoutError(f"the notebook was still running after {limit:.0f} s")
+    where = page.evaluate(
+        """() => { const cells = [...window.jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-CodeCell')];
+                   const done = cells.filter(c => /\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').textContent)).length;
+                   const busy = cells.find(c => c.querySelector('.jp-InputPrompt').textContent.includes('*'));
+                   if (busy) busy.scrollIntoView();
+                   const line = busy ? busy.querySelector('.jp-InputArea-editor').textContent.trim().slice(0, 80) : '?';
+                   return `${done} of ${cells.length} code cells done, running: ${line}`; }"""
+    )
+    raise TimeoutError(f"the notebook was still running after {limit:.0f} s ({where})")
 
 
 def move_first_slider(page, deadline: Deadline, shots: Path, stem: str) -> tuple[bool, str]:
@@ -405,7 +413,7 @@ def check_notebook(browser, lab: Lab, path: Path, shots: Path, deadline: Deadlin
         report.check(not errors and not seen["tracebacks"], f"{name} errors",
                      "no error outputs" if not errors and not seen["tracebacks"]
                      else f"{errors[:3]} {seen['tracebacks'][:1]}")
-        if expect["images"]:
+        if expect["images"] or seen["images"]:
             report.check(
                 seen["imagesDecoded"] >= expect["images"] and seen["imagesDecoded"] == seen["images"],
                 f"{name} figures", f"{seen['imagesDecoded']} PNG images rendered and decoded "
@@ -421,7 +429,7 @@ def check_notebook(browser, lab: Lab, path: Path, shots: Path, deadline: Deadlin
             )
         else:
             report.add("SKIP", f"{name} latex", "no $...$ in the markdown")
-        if expect["widgets"]:
+        if expect["widgets"] or seen["widgets"]:
             shown = seen["widgetImages"]
             ok = seen["widgets"] > 0 and not seen["widgetErrors"] and all(shown)
             report.check(ok, f"{name} widgets", f"{seen['widgets']} widget views, {seen['sliders']} sliders, "
@@ -474,8 +482,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--screenshots", type=Path, default=Path("/tmp/browser-check"),
                         help="folder for the screenshots (default: /tmp/browser-check)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds for the whole check (default: 300)")
-    parser.add_argument("--run-timeout", type=float, default=150,
-                        help="seconds for one notebook's Run All Cells (default: 150)")
+    parser.add_argument("--run-timeout", type=float, default=200,
+                        help="seconds for one notebook's Run All Cells (default: 200)")
     parser.add_argument("--chromium", default=CHROMIUM, help=f"browser executable (default: {CHROMIUM})")
     parser.add_argument("--lab-dir", type=Path,
                         help="serve this folder with `jupyter lab DIR` instead of the README's "

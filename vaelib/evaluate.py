@@ -57,7 +57,9 @@ def latent_model(model: VAE) -> LatentModel:
 
     def log_px_given_z(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         logits = model.decoder(z)  # (s, n, D)
-        return -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+        # log Bernoulli(x; sigmoid(l)) = x l - softplus(l), summed over pixels; the einsum avoids an
+        # (s, n, D) temporary for x * l, which keeps the memory per chunk to two such tensors
+        return torch.einsum("snd,nd->sn", logits, x) - F.softplus(logits).sum(-1)
 
     return LatentModel(encode=model.encode, log_px_given_z=log_px_given_z)
 

@@ -60,17 +60,29 @@ def nearest_images(images: torch.Tensor, reference: torch.Tensor, batch_size: in
     return rms.float(), torch.cat(indices)
 
 
-def path_distances(
-    model: Autoencoder | VAE, x_start: torch.Tensor, x_end: torch.Tensor, reference: torch.Tensor, num_steps: int = 9
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Decode the straight latent path between the codes of two images; return (images, distances).
+def latent_paths(model: Autoencoder | VAE, x_start: torch.Tensor, x_end: torch.Tensor, num_steps: int = 9) -> torch.Tensor:
+    """Decode straight latent paths between the codes of pairs of images.
 
-    ``images`` (num_steps, 784) are pixel probabilities; ``distances`` (num_steps,) their RMS pixel
-    distance to the nearest image of ``reference`` (real digits, which should exclude x_start and x_end).
+    ``x_start`` and ``x_end`` are (P, 784) batches of images; returns pixel probabilities of shape
+    (P, num_steps, 784), the first and last image of each path being the decoded codes themselves.
     """
-    z = codes(model, torch.stack([x_start, x_end]))  # (2, latent_dim)
-    images = decode(model, line_between(z[0], z[1], num_steps))  # (num_steps, 784)
-    return images, nearest_images(images, reference)[0]
+    check_tensor(x_start, "x_start", ndim=2)
+    check_tensor(x_end, "x_end", ndim=2)
+    if x_start.shape != x_end.shape:
+        raise ValueError(f"x_start and x_end must have the same shape, got {tuple(x_start.shape)} and {tuple(x_end.shape)}")
+    z_start, z_end = codes(model, x_start), codes(model, x_end)  # (P, latent_dim) each
+    z = torch.stack([line_between(a, b, num_steps) for a, b in zip(z_start, z_end)])  # (P, num_steps, latent_dim)
+    return decode(model, z.reshape(-1, z.shape[-1])).reshape(len(z), num_steps, -1)
+
+
+def largest_step_share(paths: torch.Tensor) -> torch.Tensor:
+    """For each path (P, S, d): the largest pixel change between neighbouring images, as a share of the
+    path's total change. 1 / (S - 1) means the image changes evenly; near 1, all at once."""
+    check_tensor(paths, "paths", ndim=3)
+    if paths.shape[1] < 2:
+        raise ValueError(f"a path needs at least 2 images, got shape {tuple(paths.shape)}")
+    steps = (paths[:, 1:] - paths[:, :-1]).norm(dim=2)  # (P, S - 1)
+    return steps.max(dim=1).values / steps.sum(dim=1).clamp_min(1e-12)
 
 
 def static_explorer(model: Autoencoder | VAE, points, test_codes, labels, title: str = "Decoded latent points"):
