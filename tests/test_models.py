@@ -106,3 +106,11 @@ def test_bad_latent_input_and_sample_size_are_refused():
         vae.decode(torch.zeros(3, 5))
     with pytest.raises(ValueError, match="positive"):
         vae.sample(0)
+
+
+def test_finite_values_whose_sum_overflows_are_accepted():
+    x = torch.full((2, 784), 3e38)  # each value finite, their sum is +inf in float32
+    VAE().encode(x)  # no error
+    x[1, 5] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        VAE().encode(x)

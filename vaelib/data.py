@@ -107,7 +107,7 @@ def load_mnist(
     image_name, label_name = _FILES[split]
     images = _parse_idx(_read_verified(folder / image_name), _IMAGE_MAGIC, folder / image_name)
     labels = _parse_idx(_read_verified(folder / label_name), _LABEL_MAGIC, folder / label_name)
-    x = torch.from_numpy(images.reshape(len(images), NUM_PIXELS).astype(np.float32) / 255.0)
+    x = torch.from_numpy(images.reshape(len(images), NUM_PIXELS).astype(np.float32)).div_(255.0)  # in place: one copy
     y = torch.from_numpy(labels.astype(np.int64))
     if subset is not None:
         if not isinstance(subset, int) or isinstance(subset, bool) or not 0 < subset <= len(x):
