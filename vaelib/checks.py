@@ -20,6 +20,10 @@ def _to_numpy(value) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
+def _show(value: np.ndarray) -> str:
+    return f"{value.item():.6g}" if value.size == 1 else np.array2string(value, precision=4)
+
+
 def check_close(name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = "") -> bool:
     """Compare a numeric answer (scalar or array) with the expected value.
 
@@ -34,7 +38,7 @@ def check_close(name: str, answer, expected, *, rtol: float = 1e-3, atol: float 
         raise AssertionError(f"{name}: expected shape {want.shape}, got {got.shape}. {hint}".strip())
     if not np.allclose(got, want, rtol=rtol, atol=atol):
         raise AssertionError(
-            f"{name}: expected {np.array2string(want, precision=4)}, got {np.array2string(got, precision=4)}. {hint}".strip()
+            f"{name}: expected {_show(want)}, got {_show(got)} (allowed: relative error {rtol:g}). {hint}".strip()
         )
     print(f"{name}: correct.")
     return True
@@ -64,7 +68,8 @@ def check_fraction_of_blank_pixels(answer) -> bool:
     expected = images.eq(0).sum().item() / images.numel()
     return check_close(
         "Exercise 00.1", answer, expected, rtol=1e-4,
-        hint="Compare the images tensor with 0 and average the booleans over all 60,000 x 784 pixels.",
+        hint="Give a fraction between 0 and 1 (not a percentage), computed exactly: compare the images "
+        "tensor with 0 and average the booleans over all 60,000 x 784 pixels.",
     )
 
 
@@ -75,8 +80,10 @@ def check_most_frequent_digit(answer) -> bool:
     if answer is None:
         return check_true("Exercise 00.2", None, bool, "")
     counts = torch.bincount(load_mnist("train").labels, minlength=10)
+    if isinstance(answer, (float, torch.Tensor, np.number)) and float(answer) == int(answer):
+        answer = int(answer)  # 1.0 or tensor(1) mean the digit 1
     if answer not in range(10):
-        raise AssertionError(f"Exercise 00.2: expected a digit 0-9, got {answer!r}")
+        raise AssertionError(f"Exercise 00.2: expected one digit, an int from 0 to 9, got {answer!r}")
     message = (
         f"digit {answer} occurs {int(counts[answer])} times, but another digit occurs "
         f"{int(counts.max())} times. Hint: torch.bincount(labels) counts each digit."

@@ -93,7 +93,7 @@ def static_explorer(model: Autoencoder | VAE, points, test_codes, labels, title:
     """
     points = torch.as_tensor(np.asarray(points, dtype=np.float32))
     check_tensor(points, "points", ndim=2, last_dim=2)
-    fig, (ax_plane, ax_digits) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw={"width_ratios": [1.25, 1]})
+    fig, (ax_plane, ax_digits) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
     latent_scatter(test_codes, labels, ax=ax_plane, title="Latent plane (test-set codes)", s=1.0)
     letters = [chr(ord("A") + i) for i in range(len(points))]
     for letter, (z1, z2) in zip(letters, points.tolist()):
