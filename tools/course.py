@@ -72,6 +72,8 @@ def main(argv: list[str]) -> int:
     if command == "setup":
         return 0
     if command == "lab":
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in rest:
+            rest.append("--allow-root")  # containers and CI run as root; JupyterLab refuses without it
         return subprocess.call([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *rest], env=env)
     if command == "test":
         return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT, env=env)
