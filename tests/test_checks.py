@@ -21,7 +21,8 @@ def test_wrong_answer_says_expected_got_and_hint():
     with pytest.raises(AssertionError) as info:
         check_close("Exercise 2", 2.5, 3.0, hint="Did you sum over dimensions?")
     message = str(info.value)
-    assert "Exercise 2" in message and "3." in message and "2.5" in message and "sum over" in message
+    assert "Exercise 2" in message and "expected 3," in message and "got 2.5" in message and "sum over" in message
+    assert "relative error" in message  # the learner is told how close is close enough
 
 
 def test_wrong_shape_is_reported():

@@ -164,8 +164,15 @@ def test_chain_table_and_verification_table_render_and_validate():
     good = derive.Verdict("eq. 1", r"a = a", True, "trivial")
     bad = derive.Verdict("eq. 2", r"a = -a", False, "sign", correct=r"a = a")
     notation = derive.Verdict("eq. 3", r"q \sim N", False, "reading", correct=r"z \sim N", kind="notation")
-    table = derive.verification_table([good, bad, notation])
-    assert "✅ verified" in table and "❌ wrong" in table and "⚠️ wrong notation" in table
+    read = derive.Verdict("eq. 3b", r"q \sim N", False, "by reading", correct=r"z \sim N", kind="notation", by_reading=True)
+    fine = derive.Verdict("eq. 3c", r"z \sim N", True, "by reading", kind="notation", by_reading=True)
+    table = derive.verification_table([good, bad, notation, read, fine])
+    assert "✅ verified" in table and "❌ wrong" in table and "⚠️ wrong notation" in table and "✅ notation fine" in table
+    rows = table.splitlines()[2:]
+    assert [row.split(" | ")[4] for row in rows] == ["computation"] * 3 + ["reading"] * 2
+    assert (good.decided_by, read.decided_by) == ("computation", "reading")
+    with pytest.raises(ValueError, match="by reading"):
+        derive.Verdict("eq. 3d", "a = a", True, "looks fine", by_reading=True)  # maths is never judged by reading
     with pytest.raises(ValueError, match="corrected form"):
         derive.Verdict("eq. 4", "a", False, "no correction given")
     with pytest.raises(ValueError, match="mid"):
@@ -220,11 +227,25 @@ def test_exercise_checks_of_notebook_04(capsys):
     lam = sp.Symbol("lambda", positive=True)
     assert checks.check_kl_wider_prior(None) is False and "Not attempted" in capsys.readouterr().out
     assert checks.check_kl_wider_prior(sp.log(lam / sigma) + (sigma**2 + mu**2) / (2 * lam**2) - sp.Rational(1, 2))
+    # the same answer with symbols named differently or declared without assumptions is accepted
+    plain_mu, plain_sigma, plain_lam = sp.symbols("mu sigma lam")
+    assert checks.check_kl_wider_prior(
+        sp.log(plain_lam) - sp.log(plain_sigma) + (plain_sigma**2 + plain_mu**2) / (2 * plain_lam**2) - sp.Rational(1, 2)
+    )
     with pytest.raises(AssertionError, match="04.1"):
         checks.check_kl_wider_prior(-(mu**2 + sigma**2 - sp.log(sigma**2) - 1) / 2)
-    assert checks.check_reverse_kl(3.5 - math.log(2))  # log(0.5) + (1 + 1) / (2 * 0.25) - 1/2
+    with pytest.raises(AssertionError, match="contains tau"):
+        checks.check_kl_wider_prior(sp.log(sp.Symbol("tau", positive=True) / sigma))
+    with pytest.raises(AssertionError, match="SymPy expression"):
+        checks.check_kl_wider_prior([mu])
+    # q = N(2, 0.5^2), p = N(0, 1), the formula written out in both directions
+    forward = math.log(1 / 0.5) + (0.25 + 4) / 2 - 0.5
+    reverse = math.log(0.5 / 1) + (1 + 4) / (2 * 0.25) - 0.5
+    assert checks.check_reverse_kl([forward, reverse])
+    with pytest.raises(AssertionError, match="wrong order"):
+        checks.check_reverse_kl([reverse, forward])
     with pytest.raises(AssertionError, match="04.2"):
-        checks.check_reverse_kl(0.8181)  # the other direction
+        checks.check_reverse_kl([forward, forward])
     assert checks.check_kl_from_log_variance(lambda m, lv: -0.5 * torch.sum(1 + lv - m**2 - lv.exp(), dim=1))
     with pytest.raises(AssertionError, match="04.3"):
         # the article's sign

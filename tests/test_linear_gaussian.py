@@ -182,6 +182,11 @@ def test_exercise_checks_of_notebook_03(capsys):
     assert checks.check_optimal_q((w * (x - b) / (w**2 + s**2), sp.sqrt(s**2 / (w**2 + s**2))))
     with pytest.raises(AssertionError, match="03.2"):
         checks.check_optimal_q((w * (x - b) / (w**2 + s**2), sp.Integer(1)))
+    plain = sp.symbols("x w b s")  # no assumptions: still accepted, compared at random points
+    px, pw, pb, ps = plain
+    assert checks.check_optimal_q((pw * (px - pb) / (pw**2 + ps**2), ps / sp.sqrt(pw**2 + ps**2)))
+    with pytest.raises(AssertionError, match="contains sigma"):
+        checks.check_optimal_q((sp.Symbol("sigma"), s))
     with pytest.raises(AssertionError, match="pair"):
         checks.check_optimal_q(w)
     assert checks.check_gap_at_double_width(0.5 * (3 - math.log(4)))

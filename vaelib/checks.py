@@ -168,17 +168,42 @@ def check_uniform_kl(answer) -> bool:
 # --- notebooks 03 and 04: the ELBO and the Gaussian KL -----------------------------------------
 
 
-def _sympy_equal(name: str, answer, expected, hint: str) -> bool:
-    """check_true for SymPy answers: equal when ``sp.simplify(answer - expected) == 0``."""
+def _symbolic_match(name: str, answer, expected, symbols: dict, hint: str) -> bool:
+    """check_true for SymPy answers, compared numerically so that symbol names and assumptions don't matter.
+
+    ``symbols`` maps each symbol name of ``expected`` to (accepted names, "real" or "positive"). The
+    learner's symbols are matched by name (``lam`` and ``lambda`` alike, with or without assumptions)
+    and both expressions are evaluated at 6 random points (positive values for the scales).
+    """
     import sympy as sp
 
-    def holds(a) -> bool:
-        try:
-            return sp.simplify(sp.sympify(a) - expected) == 0
-        except (sp.SympifyError, TypeError):
-            return False
-
-    return check_true(name, answer, holds, f"expected an expression equal to {expected}, got {answer}. {hint}")
+    if answer is None:
+        return check_true(name, None, bool, "")
+    try:
+        got = sp.sympify(answer, strict=True)
+    except (sp.SympifyError, TypeError):
+        got = None
+    if not isinstance(got, sp.Expr):
+        raise AssertionError(f"{name}: expected a SymPy expression, got {type(answer).__name__}. {hint}".strip())
+    by_name = {alias: key for key, (aliases, _) in symbols.items() for alias in aliases}
+    unknown = sorted(str(s) for s in got.free_symbols if str(s) not in by_name)
+    if unknown:
+        allowed = ", ".join(" or ".join(aliases) for aliases, _ in symbols.values())
+        raise AssertionError(f"{name}: your expression contains {', '.join(unknown)}; use only the symbols {allowed}. {hint}".strip())
+    reference = {str(s): s for s in expected.free_symbols}
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        point = {key: rng.uniform(-2.0, 2.0) if kind == "real" else rng.uniform(0.2, 3.0) for key, (_, kind) in symbols.items()}
+        want = complex(expected.subs({reference[k]: v for k, v in point.items() if k in reference}).evalf())
+        value = complex(got.subs({s: point[by_name[str(s)]] for s in got.free_symbols}).evalf())
+        if not np.isclose(value, want, rtol=1e-9, atol=1e-12):
+            at = ", ".join(f"{k} = {v:.3f}" for k, v in point.items())
+            raise AssertionError(
+                f"{name}: at {at} the expected value is {want.real:.6g}, your expression gives {value.real:.6g}"
+                f"{'' if abs(value.imag) < 1e-12 else f' + {value.imag:.3g}i'}. {hint}".strip()
+            )
+    print(f"{name}: correct.")
+    return True
 
 
 def check_monte_carlo_elbo(answer) -> bool:
@@ -192,7 +217,8 @@ def check_monte_carlo_elbo(answer) -> bool:
     expected = model.elbo(1.5 * one, 0.0 * one, 0.5 * one).item()
     return check_close(
         "Exercise 03.1", answer, expected, rtol=0, atol=0.02,
-        hint="Draw z = mu + sigma * eps, average log p(x, z) - log q(z) over the draws (not p / q).",
+        hint="Draw z = mu + sigma * eps of shape (samples, n, K) = (100000, 1, 1) and average "
+        "log p(x, z) - log q(z | x) over the draws (the logs, not the ratio p / q).",
     )
 
 
@@ -209,9 +235,11 @@ def check_optimal_q(answer) -> bool:
         raise AssertionError(f"{name}: expected a pair (mu, sigma) of SymPy expressions, got {answer!r}")
     z, x, w, b = sp.symbols("z x w b", real=True)
     model = symbolic_model(z, x, w, b, sp.Symbol("s", positive=True))
-    hint = "Solve d ELBO / d mu = 0 and d ELBO / d sigma = 0; use the notebook's symbols (s positive, the rest real)."
-    return _sympy_equal(f"{name} (mu)", answer[0], model.posterior_mean, hint) and _sympy_equal(
-        f"{name} (sigma)", answer[1], model.posterior_std, hint
+    symbols = {"x": (("x",), "real"), "w": (("w",), "real"), "b": (("b",), "real"), "s": (("s",), "positive")}
+    hint = ("Solve d ELBO / d mu = 0 and d ELBO / d sigma = 0 for (mu, sigma) with the notebook's symbols: "
+            "x, w, b, mu real; s, sigma positive. The answer may contain only x, w, b and s.")
+    return _symbolic_match(f"{name} (mu)", answer[0], model.posterior_mean, symbols, hint) and _symbolic_match(
+        f"{name} (sigma)", answer[1], model.posterior_std, symbols, hint
     )
 
 
@@ -237,26 +265,27 @@ def check_kl_wider_prior(answer) -> bool:
 
     from .derive import kl_gaussian_integral
 
-    if answer is None:
-        return check_true("Exercise 04.1", None, bool, "")
     mu, sigma, lam = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True), sp.Symbol("lambda", positive=True)
-    return _sympy_equal(
-        "Exercise 04.1", answer, kl_gaussian_integral(mu, sigma, 0, lam),
-        "Use mu (real), sigma and lam = sp.Symbol('lambda', positive=True), and the two-Gaussian formula.",
+    symbols = {"mu": (("mu", "μ"), "real"), "sigma": (("sigma", "σ"), "positive"), "lambda": (("lambda", "lam", "λ"), "positive")}
+    return _symbolic_match(
+        "Exercise 04.1", answer, kl_gaussian_integral(mu, sigma, 0, lam), symbols,
+        "Use the symbols mu = sp.Symbol('mu', real=True), sigma = sp.Symbol('sigma', positive=True) and "
+        "lam = sp.Symbol('lambda', positive=True), and the two-Gaussian formula with mu_2 = 0, sigma_2 = lambda.",
     )
 
 
 def check_reverse_kl(answer) -> bool:
-    """Exercise 04.2: KL(N(0, 1) || N(1, 0.5^2)) in nats."""
+    """Exercise 04.2: [KL(q || p), KL(p || q)] in nats for q = N(2, 0.5^2) and p = N(0, 1)."""
     from torch.distributions import Normal, kl_divergence
 
     if answer is None:
         return check_close("Exercise 04.2", None, 0.0)
-    expected = kl_divergence(Normal(0.0, 1.0), Normal(1.0, 0.5)).item()
-    return check_close(
-        "Exercise 04.2", answer, expected, rtol=1e-4,
-        hint="In log(sigma_p / sigma_q) + (sigma_q^2 + (mu_q - mu_p)^2) / (2 sigma_p^2) - 1/2, q is now N(0, 1).",
-    )
+    q, p = Normal(2.0, 0.5), Normal(0.0, 1.0)
+    expected = [kl_divergence(q, p).item(), kl_divergence(p, q).item()]
+    hint = "In log(sigma_2 / sigma_1) + (sigma_1^2 + (mu_1 - mu_2)^2) / (2 sigma_2^2) - 1/2 the first argument is N(mu_1, sigma_1^2)."
+    if np.shape(_to_numpy(answer)) == (2,) and np.allclose(_to_numpy(answer), expected[::-1], rtol=1e-4):
+        hint = "Your two numbers are in the wrong order: first KL(q || p), then KL(p || q). " + hint
+    return check_close("Exercise 04.2", answer, expected, rtol=1e-4, hint=hint)
 
 
 def check_kl_from_log_variance(answer) -> bool:

@@ -14,10 +14,11 @@ Inside:
 - ``is_identity`` (``sp.simplify(a - b) == 0``) and ``to_function`` (lambdify into NumPy or PyTorch);
 - ``elbo_chain``: the seed article's derivation of the ELBO, line by line, as SymPy values;
   ``chain_residuals`` / ``chain_table``: check a chain of equalities and show it as Markdown;
-- ``Verdict`` and ``verification_table``: checks of a text's equations as a Markdown table.
+- ``Verdict`` and ``verification_table``: checks of a text's equations as a Markdown table, each row
+  decided either by a computation or (notation only, flagged as such) by reading.
 
-Scales must be expressions SymPy knows to be positive (``sp.Symbol("sigma", positive=True)``): that
-assumption is what lets log(sqrt(2*pi*sigma**2)) split into log(2*pi)/2 + log(sigma).
+Scales must be known positive (``sp.Symbol("sigma", positive=True)``): that assumption is what lets
+log(sqrt(2*pi*sigma**2)) split into log(2*pi)/2 + log(sigma).
 """
 
 from __future__ import annotations
@@ -210,7 +211,8 @@ def to_function(expr, args: Sequence[sp.Symbol], backend: str = "numpy") -> Call
 def elbo_chain(likelihood, evidence, posterior, z, mu, sigma) -> list[tuple[str, sp.Expr]]:
     """The seed article's chain from KL(q(z|x) || p(z|x)) towards the ELBO, one (LaTeX, value) per line.
 
-    The prior is p(z) = N(z; 0, 1) and q(z|x) = N(z; mu, sigma^2); ``likelihood`` p(x|z), ``evidence``
+    The prior is p(z) = N(z; 0, 1) (the LaTeX uses the course's notation p(z); the seed article writes
+    p_theta(z)) and q(z|x) = N(z; mu, sigma^2); ``likelihood`` p(x|z), ``evidence``
     p(x) and ``posterior`` p(z|x) are closed-form densities in z (and x). Each value is the line's
     right-hand side computed by SymPy, so consecutive values must be equal (``chain_residuals``).
     """
@@ -226,15 +228,15 @@ def elbo_chain(likelihood, evidence, posterior, z, mu, sigma) -> list[tuple[str,
          E(sp.log(evidence) + sp.log(q / joint))),
         (rf"\int {Q} \log {P}(x)\, dz + \int {Q} \log\frac{{{Q}}}{{{P}(z,x)}} dz",
          E(sp.log(evidence)) + E(sp.log(q / joint))),
-        (rf"\log {P}(x) + \int {Q} \log\frac{{{Q}}}{{{P}(x \mid z)\,{P}(z)}} dz",
+        (rf"\log {P}(x) + \int {Q} \log\frac{{{Q}}}{{{P}(x \mid z)\,p(z)}} dz",
          log_px + E(sp.log(q / (likelihood * prior)))),
-        (rf"\log {P}(x) + \int {Q} \left[\log\frac{{{Q}}}{{{P}(z)}} - \log {P}(x \mid z)\right] dz",
+        (rf"\log {P}(x) + \int {Q} \left[\log\frac{{{Q}}}{{p(z)}} - \log {P}(x \mid z)\right] dz",
          log_px + E(sp.log(q / prior) - sp.log(likelihood))),
-        (rf"\log {P}(x) + \int {Q} \log\frac{{{Q}}}{{{P}(z)}} dz - \int {Q} \log {P}(x \mid z)\, dz",
+        (rf"\log {P}(x) + \int {Q} \log\frac{{{Q}}}{{p(z)}} dz - \int {Q} \log {P}(x \mid z)\, dz",
          log_px + E(sp.log(q / prior)) - E(sp.log(likelihood))),
-        (rf"\log {P}(x) + E_{{z\sim {Q}}}\log\frac{{{Q}}}{{{P}(z)}} - E_{{z\sim {Q}}}\log {P}(x \mid z)",
+        (rf"\log {P}(x) + E_{{z\sim {Q}}}\log\frac{{{Q}}}{{p(z)}} - E_{{z\sim {Q}}}\log {P}(x \mid z)",
          log_px + E(sp.log(q / prior)) - E(sp.log(likelihood))),  # notation only: E_q[f] is the integral
-        (rf"\log {P}(x) + D_{{KL}}({Q} \,\Vert\, {P}(z)) - E_{{z\sim {Q}}}\log {P}(x \mid z)",
+        (rf"\log {P}(x) + D_{{\mathrm{{KL}}}}({Q} \,\Vert\, p(z)) - E_{{z\sim {Q}}}\log {P}(x \mid z)",
          log_px + kl_standard_normal(mu, sigma) - E(sp.log(likelihood))),
     ]
 
@@ -266,30 +268,38 @@ class Verdict:
     check: str  # what decides, in words (Markdown; LaTeX allowed inside $...$)
     correct: str = ""  # the corrected form (LaTeX, no $) when holds is False
     kind: str = "maths"  # "maths" or "notation": what is wrong when it fails
+    by_reading: bool = False  # True: a judgement of notation made by reading, not the outcome of a computation
 
     def __post_init__(self):
         if not isinstance(self.holds, bool):
             raise TypeError(f"holds must be a bool, got {type(self.holds).__name__}")
         if self.kind not in ("maths", "notation"):
             raise ValueError(f"kind must be 'maths' or 'notation', got {self.kind!r}")
+        if self.by_reading and self.kind != "notation":
+            raise ValueError(f"{self.label}: only notation can be judged by reading; maths needs a computed check")
         if not self.holds and not self.correct:
             raise ValueError(f"{self.label}: a failed check needs the corrected form")
 
     @property
     def status(self) -> str:
         if self.holds:
-            return "✅ verified"
+            return "✅ notation fine" if self.by_reading else "✅ verified"
         return "❌ wrong" if self.kind == "maths" else "⚠️ wrong notation"
+
+    @property
+    def decided_by(self) -> str:
+        return "reading" if self.by_reading else "computation"
 
 
 def verification_table(verdicts: Sequence[Verdict]) -> str:
     """A Markdown table: one row per verdict (pipes in LaTeX must be written \\mid or \\Vert)."""
-    rows = ["| # | where | the article writes | verdict | correct form | the check that decides |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    rows = ["| # | where | the article writes | verdict | decided by | correct form | the check or the reason |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
     for i, v in enumerate(verdicts, start=1):
         if not isinstance(v, Verdict):
             raise TypeError(f"verdicts must be Verdict objects, got {type(v).__name__}")
-        cells = [str(i), v.label, f"${v.claim}$", v.status, f"${v.correct}$" if v.correct else "(as written)", v.check]
+        cells = [str(i), v.label, f"${v.claim}$", v.status, v.decided_by,
+                 f"${v.correct}$" if v.correct else "(as written)", v.check]
         if any("|" in cell for cell in cells):
             raise ValueError(f"row {i}: write | as \\mid or \\Vert, a bare | breaks the Markdown table")
         rows.append("| " + " | ".join(cells) + " |")
