@@ -293,7 +293,7 @@ class Verdict:
 
 def verification_table(verdicts: Sequence[Verdict]) -> str:
     """A Markdown table: one row per verdict (pipes in LaTeX must be written \\mid or \\Vert)."""
-    rows = ["| # | where | the article writes | verdict | decided by | correct form | the check or the reason |",
+    rows = ["| # | where | the text writes | verdict | decided by | correct form | the check or the reason |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for i, v in enumerate(verdicts, start=1):
         if not isinstance(v, Verdict):

@@ -7,7 +7,7 @@ Inside:
   ``log_px_given_z(x, z)``. :func:`latent_model` wraps a :class:`~vaelib.models.VAE` (Bernoulli
   decoder); the tests wrap probabilistic PCA, whose log p(x) is known exactly.
 - :func:`importance_weighted_bound`, the k-sample bound of Burda, Grosse & Salakhutdinov (2015),
-  "Importance Weighted Autoencoders", eq. 8:
+  "Importance Weighted Autoencoders":
       L_k(x) = log (1/k) sum_i p(x, z_i) / q(z_i|x),   z_i ~ q(z|x) independently.
   L_1 is the ELBO (one-sample estimate), E[L_k] grows with k and tends to log p(x). Computed with
   logsumexp, the k samples processed ``sample_chunk`` at a time so that memory does not grow with k.
@@ -16,7 +16,7 @@ Inside:
   and :func:`shipped_results`, those numbers (``results/evaluation.json``, written by
   ``tools/evaluate_models.py``).
 - :func:`kl_per_dimension` and :func:`active_units`: a latent unit u is *active* when
-  Cov_x(E_q[u|x]) > 0.01 (Burda et al. 2015, section 5.2); inactive units have collapsed to the prior.
+  Cov_x(E_q[u|x]) > 0.01 (Burda et al. 2015); inactive units have collapsed to the prior.
 
 Units: nats per example (summed over pixels and latent dimensions) unless a name says otherwise.
 """
@@ -97,7 +97,8 @@ def importance_weighted_bound(
     The k noise draws of a batch are made in blocks of ``NOISE_BLOCK`` samples, so the numbers depend
     on ``generator``, ``k`` and ``batch_size`` but not on ``sample_chunk``, which only sets how many
     samples go through the decoder together: peak memory is about
-    ``max(sample_chunk, NOISE_BLOCK) * batch_size * (D + hidden widths)`` floats, whatever k is.
+    ``max(sample_chunk, NOISE_BLOCK) * batch_size * (D + hidden widths)`` floats, whatever k is
+    (over long runs glibc's heap can fragment; see ``tools/evaluate_models.py`` for the fix).
     Returns float64 (the logsumexp itself runs in the model's dtype).
     """
     model = _as_model(model)
