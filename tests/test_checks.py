@@ -8,7 +8,7 @@ from vaelib.checks import check_close, check_true
 
 
 def test_none_means_not_attempted(capsys):
-    assert check_close("Exercise 1", None, 3.0) is False
+    assert check_close("Exercise 1", None, 3.0) is None
     assert "Not attempted yet" in capsys.readouterr().out
 
 
@@ -34,4 +34,10 @@ def test_check_true():
     assert check_true("Exercise 4", 5, lambda a: a > 3, "must exceed 3")
     with pytest.raises(AssertionError, match="must exceed 3"):
         check_true("Exercise 4", 1, lambda a: a > 3, "must exceed 3")
-    assert check_true("Exercise 4", None, lambda a: a > 3, "must exceed 3") is False
+    assert check_true("Exercise 4", None, lambda a: a > 3, "must exceed 3") is None
+
+
+def test_non_numeric_answer_is_a_check_message_not_a_crash():
+    for answer in ["three", {"a": 1}, [1.0, "x"]]:
+        with pytest.raises(AssertionError, match="Exercise 5: expected a number or an array of numbers"):
+            check_close("Exercise 5", answer, 3.0, hint="Give a float.")

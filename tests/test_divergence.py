@@ -140,10 +140,12 @@ def test_bad_inputs_raise():
 def test_exercise_checks_of_notebook_02(capsys):
     from vaelib import checks
 
-    assert checks.check_coin_kl(None) is False
+    assert checks.check_coin_kl(None) is None
     assert checks.check_coin_kl([divergence.kl_discrete([0.9, 0.1], [0.5, 0.5]), divergence.kl_discrete([0.5, 0.5], [0.9, 0.1])])
     with pytest.raises(AssertionError):
         checks.check_coin_kl([0.5, 0.5])
+    with pytest.raises(AssertionError, match="look swapped"):  # 0.5 log(5/9) + 0.5 log 5 first, then 0.9 log 1.8 + 0.1 log 0.2
+        checks.check_coin_kl([0.5 * math.log(5 / 9) + 0.5 * math.log(5), 0.9 * math.log(1.8) + 0.1 * math.log(0.2)])
     # 1/2 (1 + 1 - 0 - 1) + 1/2 (4 + e^-2 + 2 - 1), written out
     assert checks.check_encoder_kl(0.5 + 0.5 * (5 + math.exp(-2)))
     with pytest.raises(AssertionError):

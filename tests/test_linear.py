@@ -103,12 +103,41 @@ def test_exercise_checks_of_notebook_01():
     from vaelib import checks, load_mnist
     from vaelib.training import torch_threads
 
-    assert checks.check_principal_angles_example(None) is False
+    assert checks.check_principal_angles_example(None) is None
     assert checks.check_principal_angles_example([0.0, 45.0])  # e2 against (e2 + e3) / sqrt(2): cos = 1 / sqrt(2)
     with pytest.raises(AssertionError):
         checks.check_principal_angles_example([0.0, 90.0])
+    with pytest.raises(AssertionError, match="look swapped"):
+        checks.check_principal_angles_example([45.0, 0.0])
+    with pytest.raises(AssertionError, match="degrees"):
+        checks.check_principal_angles_example([0.0, math.pi / 4])
+    with pytest.raises(AssertionError, match="expected a number"):
+        checks.check_principal_angles_example("forty-five")
     with torch_threads(1):  # one thread: no slowdown when the test suite shares the cores
         result = linear.pca(load_mnist("train").images, 2)
         assert checks.check_explained_variance(result.variances.sum().item() / result.total_variance)
         with pytest.raises(AssertionError):
             checks.check_explained_variance(0.5)
+
+
+def test_exercise_check_rescaled_autoencoder():
+    """Exercise 01.3, against a reference written out: codes z' = A z, and decode(A^{-1} z') = decode(z)."""
+    from vaelib import Autoencoder, ModelConfig, checks, load_mnist
+
+    model = Autoencoder(ModelConfig(input_dim=784, hidden_dims=(32,), latent_dim=2), seed=3)
+    before = [p.clone() for p in model.parameters()]
+    a = torch.tensor([[10.0, 0.0], [3.0, 0.5]], dtype=torch.float64)
+    with torch.no_grad():
+        z = model.encode(load_mnist("test").images[:1000]).double()
+    z_new = z @ a.T
+    rms = lambda c: float(((c - c.mean(0)) ** 2).sum(1).mean().sqrt())  # noqa: E731
+    ratio = rms(z_new) / rms(z)
+    assert checks.check_rescaled_autoencoder(None, model) is None
+    assert checks.check_rescaled_autoencoder([0.0, ratio], model)
+    assert all(torch.equal(p, q) for p, q in zip(before, model.parameters()))  # the check edits a copy
+    with pytest.raises(AssertionError, match="float32 rounding"):
+        checks.check_rescaled_autoencoder([0.1, ratio], model)
+    with pytest.raises(AssertionError, match="Exercise 01.3: expected"):
+        checks.check_rescaled_autoencoder([0.0, 1.0], model)
+    with pytest.raises(AssertionError, match="two numbers"):
+        checks.check_rescaled_autoencoder(ratio, model)

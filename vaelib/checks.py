@@ -1,7 +1,7 @@
 """Answer checks for the exercises: the learner passes an answer, the check says right or wrong and why.
 
 Each exercise cell in a notebook ends with ``check_...(answer)``. While the answer is still ``None``
-the check says so and passes quietly, so a notebook runs top to bottom before anyone has tried; a
+the check says so and returns None (so nothing like ``False`` appears under the cell), so a notebook runs top to bottom before anyone has tried; a
 wrong answer raises ``AssertionError`` with what was expected, what came back and a hint. The worked
 solutions (``notebooks/solutions/``) call the same checks with real answers, and CI runs them.
 """
@@ -27,13 +27,19 @@ def _show(value: np.ndarray) -> str:
 def check_close(name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = "") -> bool:
     """Compare a numeric answer (scalar or array) with the expected value.
 
-    Returns False (and prints a reminder) when ``answer`` is None, True when it matches; raises
+    Returns None (and prints a reminder) when ``answer`` is None, True when it matches; raises
     ``AssertionError`` with the expected value, the answer and ``hint`` when it does not.
     """
     if answer is None:
         print(f"{name}: {NOT_ATTEMPTED}")
-        return False
-    got, want = _to_numpy(answer), _to_numpy(expected)
+        return None  # nothing to show under the cell: the learner has not answered yet
+    try:
+        got = _to_numpy(answer)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"{name}: expected a number or an array of numbers, got {type(answer).__name__} {answer!r:.60}. {hint}".strip()
+        ) from None
+    want = _to_numpy(expected)
     if got.shape != want.shape:
         raise AssertionError(f"{name}: expected shape {want.shape}, got {got.shape}. {hint}".strip())
     if not np.allclose(got, want, rtol=rtol, atol=atol):
@@ -48,7 +54,7 @@ def check_true(name: str, answer, condition, message: str) -> bool:
     """For answers judged by a property rather than a value: ``condition(answer)`` must hold."""
     if answer is None:
         print(f"{name}: {NOT_ATTEMPTED}")
-        return False
+        return None  # nothing to show under the cell: the learner has not answered yet
     if not condition(answer):
         raise AssertionError(f"{name}: {message}")
     print(f"{name}: correct.")
@@ -117,10 +123,53 @@ def check_principal_angles_example(answer) -> bool:
         return check_close("Exercise 01.2", None, 0.0)
     a = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
     b = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
-    return check_close(
-        "Exercise 01.2", answer, np.sort(np.degrees(subspace_angles(a, b))), atol=0.1,
-        hint="e1 lies in both planes; for the second angle, compare e2 with the unit vector (e2 + e3) / sqrt(2).",
-    )
+    expected = np.sort(np.degrees(subspace_angles(a, b)))
+    hint = "e1 lies in both planes; for the second angle, compare e2 with the unit vector (e2 + e3) / sqrt(2)."
+    got = _to_numpy(answer) if isinstance(answer, (list, tuple, np.ndarray, torch.Tensor)) else None
+    if got is not None and got.shape == expected.shape:
+        if np.allclose(got, expected[::-1], atol=0.1) and not np.allclose(got, expected, atol=0.1):
+            hint = "The two values look swapped: give the smaller angle first. " + hint
+        elif np.allclose(got, np.radians(expected), atol=1e-3):
+            hint = "These look like radians: degrees? (np.degrees converts.) " + hint
+    return check_close("Exercise 01.2", answer, expected, atol=0.1, hint=hint)
+
+
+def check_rescaled_autoencoder(answer, model) -> bool:
+    """Exercise 01.3: [largest |difference| of the pixel probabilities, ratio of code spreads] for a copy of
+    ``model`` with A = [[10, 0], [3, 0.5]] folded into the encoder's last layer and A^{-1} into the
+    decoder's first layer, on the first 1,000 test images; the spread is the root mean square distance
+    of the codes from their mean (new over old)."""
+    import copy
+
+    from .data import load_mnist
+
+    name = "Exercise 01.3"
+    if answer is None:
+        return check_close(name, None, 0.0)
+    try:
+        got = _to_numpy(answer)
+    except (TypeError, ValueError):
+        got = np.zeros(0)
+    if got.shape != (2,):
+        raise AssertionError(f"{name}: expected two numbers [largest difference, spread ratio], got {answer!r:.80}")
+    a = torch.tensor([[10.0, 0.0], [3.0, 0.5]])
+    x = load_mnist("test").images[:1000]
+    edited = copy.deepcopy(model)  # the learner's model is left untouched
+    with torch.no_grad():
+        edited.encoder[-1].weight.copy_(a @ edited.encoder[-1].weight)
+        edited.encoder[-1].bias.copy_(a @ edited.encoder[-1].bias)
+        edited.decoder[0].weight.copy_(edited.decoder[0].weight @ torch.linalg.inv(a))
+        z, z_new = model.encode(x), edited.encode(x)
+        spread = lambda c: (c - c.mean(dim=0)).square().sum(dim=1).mean().sqrt().item()  # noqa: E731
+        ratio = spread(z_new) / spread(z)
+    if not 0 <= got[0] < 1e-3:
+        raise AssertionError(
+            f"{name}: the reconstructions should agree up to float32 rounding (largest difference below 1e-3), "
+            f"got {got[0]:.3g}. Hint: the encoder's last layer becomes (A W, A b), the decoder's first layer W A^(-1) "
+            "with its bias unchanged; compare torch.sigmoid(model(x)) with torch.sigmoid(edited(x)).")
+    return check_close(name, got[1], ratio, rtol=1e-2,
+                       hint="The spread is the root mean square distance of the 1,000 codes from their mean; divide the "
+                       "edited model's spread by the original's.")
 
 
 # --- notebook 02 -------------------------------------------------------------------------------
@@ -133,10 +182,12 @@ def check_coin_kl(answer) -> bool:
     if answer is None:
         return check_close("Exercise 02.1", None, 0.0)
     p, q = [0.9, 0.1], [0.5, 0.5]
-    return check_close(
-        "Exercise 02.1", answer, [entropy(p, q), entropy(q, p)], rtol=1e-3,
-        hint="Sum p_i log(p_i / q_i) with natural logs, then swap the roles of p and q.",
-    )
+    expected = np.array([entropy(p, q), entropy(q, p)])
+    hint = "Sum p_i log(p_i / q_i) with natural logs, then swap the roles of p and q."
+    got = _to_numpy(answer) if isinstance(answer, (list, tuple, np.ndarray, torch.Tensor)) else None
+    if got is not None and got.shape == (2,) and np.allclose(got, expected[::-1], rtol=1e-3):
+        hint = "The two values look swapped: first KL(p || q), then KL(q || p). " + hint
+    return check_close("Exercise 02.1", answer, expected, rtol=1e-3, hint=hint)
 
 
 def check_encoder_kl(answer) -> bool:
