@@ -82,7 +82,8 @@ def test_bad_inputs_raise():
 def test_static_explorer_draws_the_plane_and_the_digits():
     import matplotlib.pyplot as plt
 
-    fig = explorer.static_explorer(VAE(SMALL), [[0.0, 0.0], [1.0, -1.0], [-2.0, 0.5]], torch.randn(30, 2), np.arange(30) % 10)
+    points = [[0.0, 0.0], [1.0, -1.0], [-2.0, 0.5]]
+    fig = explorer.static_explorer(VAE(SMALL), points, torch.randn(30, 2), np.arange(30) % 10)
     plane, digits = fig.axes[:2]
     assert len(plane.lines) == 3  # one marker per point
     assert digits.images[0].get_array().shape == (28, 3 * 29 - 1)

@@ -36,7 +36,8 @@ def readme_table() -> str:
     for spec in pretrained.REGISTRY.values():
         c, t = spec.model_config, spec.train_config
         sizes = "-".join(str(n) for n in (c.input_dim, *c.hidden_dims, c.latent_dim))
-        data = f"MNIST train ({spec.train_subset or 60000:,} images), " + ("dynamically binarized" if t.binarize else "grey levels")
+        pixels = "dynamically binarized" if t.binarize else "grey levels"
+        data = f"MNIST train ({spec.train_subset or 60000:,} images), {pixels}"
         loss = "negative ELBO" if spec.kind == "VAE" else "reconstruction NLL"
         extra = f", beta = {t.beta:g}" if spec.kind == "VAE" and t.beta != 1 else ""
         rows.append(
@@ -81,7 +82,8 @@ def main(argv: list[str]) -> int:
         same = "matches" if result["sha256"] == spec.sha256 else "differs from"
         print(f"{name}: wrote {result['path']}")
         print(f"    sha256    {result['sha256']} ({same} the registry)")
-        print(f"    test loss {result['test_loss']:.3f} nats per test image (registry {spec.test_loss:.3f} +/- {spec.tolerance})")
+        print(f"    test loss {result['test_loss']:.3f} nats per test image "
+              f"(registry {spec.test_loss:.3f} +/- {spec.tolerance})")
         print(f"    trained in {result['seconds']:.1f} s", flush=True)
     return 0
 

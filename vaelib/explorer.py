@@ -40,7 +40,9 @@ def decode(model: Autoencoder | VAE, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(model.decode(z))
 
 
-def nearest_images(images: torch.Tensor, reference: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+def nearest_images(
+    images: torch.Tensor, reference: torch.Tensor, batch_size: int = 500
+) -> tuple[torch.Tensor, torch.Tensor]:
     """For each image (n, d): RMS pixel distance to its nearest row of ``reference`` (m, d), and that row's index.
 
     Brute force with matrix products (``torch.cdist`` in float64), which in 784 dimensions beats
@@ -176,7 +178,8 @@ def check_quantile_coordinate(answer) -> bool:
 
     expected = float(prior_quantile_grid(15, edge=0.05)[3, 0]) if answer is not None else 0.0
     return check_close("Exercise 07.1", answer, expected, rtol=1e-4,
-                       hint="The 15 probabilities are evenly spaced from 0.05 to 0.95; map the 4th through the inverse normal CDF.")
+                       hint="The 15 probabilities are evenly spaced from 0.05 to 0.95; "
+                            "map the 4th through the inverse normal CDF.")
 
 
 def check_aggregate_variance(answer, model: VAE, x: torch.Tensor) -> bool:

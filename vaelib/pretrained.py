@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -75,7 +75,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=20, batch_size=128, lr=1e-3, beta=1.0, seed=0, num_threads=2),
         sha256="672215a0ed640ee6e43930e3c3a0d73b4642af7cf0cb926be449481a0e7141ab",
         test_loss=152.723,
-        tolerance=1.0,
+        tolerance=3.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
         seconds=301.0,
         description="VAE 784-400-2 (ReLU), Bernoulli decoder, grey-level MNIST; the seed article's 20 epochs",
     ),
@@ -86,7 +86,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=20, batch_size=128, lr=1e-3, seed=0, num_threads=2),
         sha256="610676d8b5f5e831616285d128b2eea8ce8e03184b0a0b1682878160e737d087",
         test_loss=141.855,
-        tolerance=1.0,
+        tolerance=3.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
         seconds=286.0,
         description="plain autoencoder 784-400-2 (ReLU), cross-entropy loss, same data and budget as vae-2d",
     ),
@@ -97,9 +97,9 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=3, batch_size=128, lr=1e-3, seed=0, num_threads=1),
         sha256="7efb8d29543e299abf6137b0ec54a9dab2d5d044ec42165dea962b4b9222bccf",
         test_loss=150.253,
-        tolerance=1.0,
+        tolerance=5.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
         seconds=23.8,
-        description="the plain autoencoder 784-256-64-2 that notebook 01 trains (its constants, 3 epochs); notebook 06 loads it",
+        description="plain autoencoder 784-256-64-2: the one notebook 01 trains (its constants, 3 epochs), for notebook 06",
     ),
     PretrainedModel(
         name="vae-binarized",
