@@ -1,5 +1,9 @@
-"""Test settings: a non-interactive matplotlib backend and fast, deterministic torch."""
+"""Test settings: a non-interactive matplotlib backend for this process only.
 
-import os
+``matplotlib.use`` rather than the MPLBACKEND variable: an environment variable would be inherited by
+the kernels nbval starts and silence ``plt.show()`` in notebooks that rely on the inline default.
+"""
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib
+
+matplotlib.use("Agg")
