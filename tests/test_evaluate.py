@@ -249,3 +249,47 @@ def test_binarized_test_set_is_a_fixed_bernoulli_draw_of_the_grey_levels():
 def test_shipped_results_reports_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="evaluate_models.py"):
         evaluate.shipped_results(tmp_path / "missing.json")
+
+
+def _evaluate_models_tool():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(evaluate.__file__).resolve().parent.parent / "tools" / "evaluate_models.py"
+    spec = importlib.util.spec_from_file_location("evaluate_models", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_shipped_results_match_the_shipped_models():
+    """results/evaluation.json must describe the weights in models/: recompute each negative ELBO."""
+    from vaelib import pretrained
+
+    tool = _evaluate_models_tool()
+    results = evaluate.shipped_results()
+    assert list(results) == list(tool.KS)
+    x = evaluate.binarized_test_set(tool.BINARIZE_SEED)
+    for name, record in results.items():
+        model = pretrained.load_pretrained(name)
+        generator = torch.Generator().manual_seed(tool.ELBO_SEED)
+        total = 0.0
+        with torch.no_grad():
+            for batch in x.split(500):  # the same noise stream as negative_elbo_terms(batch_size=500)
+                mu, log_sigma = model.encode(batch)
+                z = mu + log_sigma.exp() * torch.randn(mu.shape, generator=generator)
+                nll = -Bernoulli(logits=model.decode(z)).log_prob(batch).sum(1)
+                kl = kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).sum(1)
+                total += (nll + kl).sum().item()
+        assert total / len(x) == pytest.approx(record["negative_elbo"], abs=0.01), name
+        bounds = record["iwae_negative_log_px"]
+        assert [int(k) for k in bounds] == list(tool.KS[name])
+        assert bounds[max(bounds, key=int)] < record["negative_elbo"]  # -L_k sits below -ELBO
+        assert sorted(bounds.values(), reverse=True) == list(bounds.values())  # and falls with k
+
+
+def test_readme_results_section_is_up_to_date():
+    tool = _evaluate_models_tool()
+    assert tool.readme_section(evaluate.shipped_results()) in tool.README.read_text(), (
+        "run: python tools/evaluate_models.py --readme"
+    )

@@ -76,7 +76,7 @@ _ENTRIES = (
         sha256="672215a0ed640ee6e43930e3c3a0d73b4642af7cf0cb926be449481a0e7141ab",
         test_loss=152.723,
         tolerance=3.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
-        seconds=301.0,
+        seconds=218.0,
         description="VAE 784-400-2 (ReLU), Bernoulli decoder, grey-level MNIST; the seed article's 20 epochs",
     ),
     PretrainedModel(
@@ -87,7 +87,7 @@ _ENTRIES = (
         sha256="610676d8b5f5e831616285d128b2eea8ce8e03184b0a0b1682878160e737d087",
         test_loss=141.855,
         tolerance=3.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
-        seconds=286.0,
+        seconds=178.0,
         description="plain autoencoder 784-400-2 (ReLU), cross-entropy loss, same data and budget as vae-2d",
     ),
     PretrainedModel(
@@ -98,7 +98,7 @@ _ENTRIES = (
         sha256="7efb8d29543e299abf6137b0ec54a9dab2d5d044ec42165dea962b4b9222bccf",
         test_loss=150.253,
         tolerance=5.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
-        seconds=23.8,
+        seconds=21.0,
         description="plain autoencoder 784-256-64-2: the one notebook 01 trains (its constants, 3 epochs), for notebook 06",
     ),
     PretrainedModel(
