@@ -83,6 +83,24 @@ def test_conventional_loss_is_the_same_objective_as_vaelib():
     assert torch.allclose(summed, 4 * per_example, rtol=1e-5)
 
 
+def test_log_sigma_control_differs_from_the_conventional_model_only_in_the_head_scale():
+    torch.manual_seed(0)
+    conventional = tt.ConventionalVAE()
+    control = tt.ConventionalVAE(head="log_sigma")
+    control.load_state_dict(conventional.state_dict())
+    x = torch.rand(5, tt.INPUT_DIM)
+    h = torch.relu(conventional.fc_hidden(x))
+    torch.manual_seed(1)
+    _, mu, logvar = conventional(x)
+    torch.manual_seed(1)
+    _, mu_control, logvar_control = control(x)
+    assert torch.equal(mu, mu_control)
+    assert torch.allclose(logvar, conventional.fc_logvar(h))
+    assert torch.allclose(logvar_control, 2 * conventional.fc_logvar(h))  # the head is log sigma
+    with pytest.raises(ValueError, match="head"):
+        tt.ConventionalVAE(head="sigma")
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -160,3 +178,21 @@ def test_loss_check_flags_a_difference_beyond_three_standard_errors():
     assert ok and len(lines) == 3
     _, ok = tt.loss_check({"a": [100.0, 101.0, 99.0], "b": [110.0, 111.0, 109.0]})
     assert not ok
+
+
+def test_every_timed_run_has_its_own_seed():
+    """Losses are pooled over thread counts, so no two runs may repeat a seed (that would fake precision)."""
+    seeds = [tt.run_seed(threads, rep) for threads in (1, 2, 4) for rep in range(50)]
+    assert len(set(seeds)) == len(seeds)
+
+
+def test_report_computes_ratios_of_medians_and_adds_the_longer_comparison():
+    seconds = {"a": [4.0, 4.2, 9.0], "b": [8.0, 8.4, 8.2], "c": [2.0, 2.1, 2.2]}
+    losses = {"a": [128.0, 129.0, 128.5], "b": [127.0, 127.5, 127.2], "b_log_sigma": [128.2, 128.9, 128.4]}
+    results = {1: {"seconds": seconds, "cpu_seconds": seconds, "losses": losses, "flops": 196_800_000_000, "examples": 60_000}}
+    text = tt.report(results, "python benchmarks/train_throughput.py", longer=(10, {"a": [105.6, 105.4], "b": [105.5, 105.5]}))
+    # medians: a 4.2, b 8.2, c 2.1 -> a/b 0.51 (not met), a/c 2.00 (not met)
+    assert "| 1 | 0.51 | not met | 2.00 | not met |" in text
+    assert "(b′) conventional, log-sigma head" in text
+    assert "After 10 epochs" in text
+    assert "After 10 epochs" not in tt.report(results, "python benchmarks/train_throughput.py")

@@ -45,6 +45,16 @@ def test_pixels_equal_raw_bytes_over_255(test_split):
     assert test_split.labels[:5].tolist() == list(labels[8:13])
 
 
+def test_raw_pixels_are_the_file_bytes_and_match_the_float_images(test_split):
+    raw = gzip.decompress((data.DEFAULT_DATA_DIR / "t10k-images-idx3-ubyte.gz").read_bytes())
+    pixels = data.load_mnist_pixels("test")
+    assert pixels.dtype == np.uint8 and pixels.shape == (10_000, 784)
+    assert pixels.tobytes() == raw[16:]  # everything after the 16-byte IDX header
+    np.testing.assert_array_equal(pixels.astype(np.float32) / 255, test_split.images.numpy())
+    with pytest.raises(ValueError, match="split"):
+        data.load_mnist_pixels("validation")
+
+
 def test_subset_is_seeded_and_without_replacement(test_split):
     a = data.load_mnist("test", subset=500, seed=3)
     b = data.load_mnist("test", subset=500, seed=3)

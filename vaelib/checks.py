@@ -20,8 +20,26 @@ def _to_numpy(value) -> np.ndarray:
     return np.asarray(value, dtype=float)
 
 
-def _show(value: np.ndarray) -> str:
-    return f"{value.item():.6g}" if value.size == 1 else np.array2string(value, precision=4)
+def _show(value: np.ndarray, digits: int = 6) -> str:
+    return f"{value.item():.{digits}g}" if value.size == 1 else np.array2string(value, precision=digits - 2)
+
+
+def _show_pair(want: np.ndarray, got: np.ndarray) -> tuple[str, str]:
+    """Expected and got as text, with enough digits that two different numbers never print the same."""
+    for digits in (6, 10, 14):
+        shown = _show(want, digits), _show(got, digits)
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
+def _tolerance(rtol: float, atol: float) -> str:
+    """The tolerance of ``np.allclose(got, want, rtol, atol)`` in words (atol <= 1e-6 counts as none)."""
+    if rtol == 0:
+        return f"absolute error {atol:g}"
+    if atol <= 1e-6:
+        return f"relative error {rtol:g}"
+    return f"absolute error {atol:g} plus relative error {rtol:g}"
 
 
 def check_close(name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = "") -> bool:
@@ -43,8 +61,9 @@ def check_close(name: str, answer, expected, *, rtol: float = 1e-3, atol: float 
     if got.shape != want.shape:
         raise AssertionError(f"{name}: expected shape {want.shape}, got {got.shape}. {hint}".strip())
     if not np.allclose(got, want, rtol=rtol, atol=atol):
+        want_text, got_text = _show_pair(want, got)
         raise AssertionError(
-            f"{name}: expected {_show(want)}, got {_show(got)} (allowed: relative error {rtol:g}). {hint}".strip()
+            f"{name}: expected {want_text}, got {got_text} (allowed: {_tolerance(rtol, atol)}). {hint}".strip()
         )
     print(f"{name}: correct.")
     return True
@@ -66,12 +85,12 @@ def check_true(name: str, answer, condition, message: str) -> bool:
 
 def check_fraction_of_blank_pixels(answer) -> bool:
     """Exercise 00.1: the fraction of all training-set pixels that are exactly 0."""
-    from .data import load_mnist
+    from .data import load_mnist_pixels
 
     if answer is None:
         return check_close("Exercise 00.1", None, 0.0)
-    images = load_mnist("train").images
-    expected = images.eq(0).sum().item() / images.numel()
+    pixels = load_mnist_pixels("train")  # uint8: a quarter of the memory of the float images
+    expected = np.count_nonzero(pixels == 0) / pixels.size
     return check_close(
         "Exercise 00.1", answer, expected, rtol=1e-4,
         hint="Give a fraction between 0 and 1 (not a percentage), computed exactly: compare the images "
@@ -383,7 +402,7 @@ def check_bound_from_log_weights(answer) -> bool:
         hint = "That is the mean of the log-weights (the ELBO estimate); L_k is the log of the mean weight. " + hint
     elif not np.isfinite(answer):
         hint = "exp(-1000) underflows to 0 in floating point. " + hint
-    return check_close("Exercise 08.2", answer, expected, rtol=0, atol=1e-6, hint=hint)
+    return check_close("Exercise 08.2", answer, expected, rtol=0, atol=5e-3, hint=hint)  # 2 decimals suffice
 
 
 def check_effective_beta(answer) -> bool:
@@ -414,14 +433,14 @@ def check_active_units_at_threshold(answer) -> bool:
 # --- notebook 06 -------------------------------------------------------------------------------
 
 
-def check_coin_flip_reconstruction(answer) -> bool:
-    """Exercise 06.1: the reconstruction term of a decoder whose logits are all 0, for any image."""
+def check_blank_image_reconstruction(answer) -> bool:
+    """Exercise 06.1: the reconstruction term for an all-black image when every logit is -3."""
     from .losses import bernoulli_nll
 
-    x = torch.rand(3, 784, generator=torch.Generator().manual_seed(0)).round()
-    expected = bernoulli_nll(torch.zeros_like(x), x)[0].item()
+    x = torch.zeros(1, 784)
+    expected = bernoulli_nll(torch.full_like(x, -3.0), x)[0].item()
     return check_close("Exercise 06.1", answer, expected, rtol=1e-4,
-                       hint="Logit 0 means probability 1/2 for every pixel, whatever its value; sum over 784 pixels, in nats.")
+                       hint="A pixel with value 0 costs -log(1 - sigmoid(logit)) = log(1 + e^logit) nats; sum over 784 pixels.")
 
 
 def check_pixel_and_latent_mean_beta(answer) -> bool:
@@ -439,4 +458,5 @@ def check_informative_dimensions(answer, model, x) -> bool:
     kl_per_dim = 0.5 * (mu.square() + torch.exp(2 * log_sigma) - 2 * log_sigma - 1).mean(dim=0)  # (latent_dim,)
     expected = int((kl_per_dim > 0.1).sum())
     return check_close("Exercise 06.3", answer, expected, rtol=0, atol=0.5,
-                       hint="Compute the KL formula per dimension (do not sum over k), average over the images, count those above 0.1.")
+                       hint="Compute the KL formula per dimension (do not sum over k), average over the images "
+                       "(a vector of one number per latent dimension), count the entries above 0.1.")

@@ -185,7 +185,9 @@ def check_baseline(answer) -> bool:
 
     ratio = variance(0.0) / variance(float(answer))
     if ratio < 5:
-        raise AssertionError(f"{name}: b = {answer} reduces the variance only {ratio:.1f}-fold (need 5). "
+        effect = (f"reduces the variance only {ratio:.1f}-fold" if ratio >= 1
+                  else f"makes the variance {1 / ratio:.0f} times larger")
+        raise AssertionError(f"{name}: b = {answer} {effect} (need 5 times smaller). "
                              "Hint: subtract roughly the typical value of f(z), i.e. about E[f(z)].")
     print(f"{name}: correct (variance {ratio:.0f} times smaller than without a baseline).")
     return True
