@@ -293,3 +293,20 @@ def test_readme_results_section_is_up_to_date():
     assert tool.readme_section(evaluate.shipped_results()) in tool.README.read_text(), (
         "run: python tools/evaluate_models.py --readme"
     )
+
+
+def test_readme_unit_counts_match_the_shipped_models():
+    """The README column 'units with KL > 0.1 nats', and the per-unit KL it is counted from, recomputed from
+    the shipped weights with torch.distributions."""
+    from vaelib import pretrained
+
+    tool = _evaluate_models_tool()
+    x = evaluate.binarized_test_set(tool.BINARIZE_SEED)
+    rows = {line.split(" | ")[0].strip("| `"): line.split(" | ") for line in tool.README.read_text().splitlines()
+            if line.startswith("| `")}
+    for name, record in evaluate.shipped_results().items():
+        with torch.no_grad():
+            mu, log_sigma = pretrained.load_pretrained(name).encode(x)
+        kl = kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).mean(0)  # (K,) nats per image
+        np.testing.assert_allclose(record["kl_per_dimension"], kl.numpy(), atol=1e-4, err_msg=name)
+        assert rows[name][9] == f"{int((kl > 0.1).sum())}/{kl.numel()}", name

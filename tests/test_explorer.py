@@ -87,4 +87,58 @@ def test_static_explorer_draws_the_plane_and_the_digits():
     plane, digits = fig.axes[:2]
     assert len(plane.lines) == 3  # one marker per point
     assert digits.images[0].get_array().shape == (28, 3 * 29 - 1)
+    assert not plane.patches  # no circle unless asked for
     plt.close(fig)
+    fig = explorer.static_explorer(VAE(SMALL), points, torch.randn(30, 2), np.arange(30) % 10, circle_radius=2.45)
+    (circle,) = fig.axes[0].patches
+    assert circle.get_radius() == pytest.approx(2.45) and tuple(circle.center) == (0.0, 0.0)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="circle_radius"):
+        explorer.static_explorer(VAE(SMALL), points, torch.randn(30, 2), np.arange(30) % 10, circle_radius=-1.0)
+
+
+def test_rescale_latent_keeps_every_reconstruction_and_stretches_the_codes():
+    from torch.distributions import Bernoulli
+
+    vae = VAE(SMALL, seed=5)
+    scale = torch.tensor([0.6, 1.7])
+    rescaled = explorer.rescale_latent(vae, scale)
+    x = torch.bernoulli(torch.rand(20, 784, generator=torch.Generator().manual_seed(6)), generator=torch.Generator().manual_seed(6))  # binary pixels
+    with torch.no_grad():
+        mu, log_sigma = vae.encode(x)
+        mu_r, log_sigma_r = rescaled.encode(x)
+        torch.testing.assert_close(mu_r, mu * scale)
+        torch.testing.assert_close(log_sigma_r.exp(), log_sigma.exp() * scale)
+        z = mu + log_sigma.exp() * torch.randn(mu.shape, generator=torch.Generator().manual_seed(7))
+        nll = -Bernoulli(logits=vae.decode(z)).log_prob(x).sum(1)
+        nll_r = -Bernoulli(logits=rescaled.decode(z * scale)).log_prob(x).sum(1)
+    torch.testing.assert_close(nll_r, nll, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(vae.encode(x)[0], mu)  # the original is untouched
+    with pytest.raises(ValueError, match="positive"):
+        explorer.rescale_latent(vae, [1.0, -1.0])
+    with pytest.raises(ValueError, match="2 of them"):
+        explorer.rescale_latent(vae, [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="VAE"):
+        explorer.rescale_latent(Autoencoder(SMALL), 2.0)
+
+
+def test_rescaling_lowers_the_kl_most_at_unit_second_moment():
+    """KL(c) of the rescaled model, from torch.distributions and minimised numerically by scipy, is lowest
+    at c = 1 / sqrt(E[mu^2 + sigma^2]): the codes then have the prior's second moment."""
+    from scipy.optimize import minimize_scalar
+    from torch.distributions import Normal, kl_divergence
+
+    vae = VAE(SMALL, seed=8)
+    x = torch.rand(200, 784, generator=torch.Generator().manual_seed(9))
+
+    def kl(c: float) -> float:
+        with torch.no_grad():
+            mu, log_sigma = explorer.rescale_latent(vae, c).encode(x)
+        return kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).sum(1).mean().item()
+
+    with torch.no_grad():
+        mu, log_sigma = vae.encode(x)
+    best = minimize_scalar(kl, bounds=(0.05, 20.0), method="bounded", options={"xatol": 1e-6}).x
+    second_moment = (mu.square() + (2 * log_sigma).exp()).mean().item()  # over rows and both axes
+    assert best == pytest.approx(second_moment ** -0.5, rel=1e-3)
+    assert kl(best) < kl(1.0)

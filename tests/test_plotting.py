@@ -5,6 +5,7 @@ import math
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -54,10 +55,43 @@ def test_functions_make_their_own_axes_when_none_given():
 
 def test_latent_scatter_colours_ten_digits_and_refuses_non_2d_codes():
     ax = plotting.latent_scatter(np.random.default_rng(0).normal(size=(50, 2)), np.arange(50) % 10)
-    assert len(ax.collections) == 10
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [str(d) for d in range(10)]
     with pytest.raises(ValueError, match=r"\(n, 2\)"):
         plotting.latent_scatter(np.zeros((5, 3)), np.zeros(5))
+    with pytest.raises(ValueError, match="one per code"):
+        plotting.latent_scatter(np.zeros((5, 2)), np.zeros(4))
+
+
+def test_latent_scatter_draws_every_point_in_its_colour_in_a_fixed_mixed_order():
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(10), 30)  # sorted by digit, as a careless caller might pass them
+    z = rng.normal(size=(300, 2)) + labels[:, None]
+    ax = plotting.latent_scatter(z, labels, s=3.0)
+    (points,) = ax.collections
+    offsets, colours = points.get_offsets(), points.get_facecolors()
+    tab10 = np.array([matplotlib.colors.to_rgba(f"C{d}") for d in range(10)])
+    drawn_labels = np.array([int(np.argmin(np.abs(tab10 - c).sum(1))) for c in colours])
+    np.testing.assert_allclose(np.abs(tab10[drawn_labels] - colours).max(), 0.0, atol=1e-6)
+    # every (point, colour) pair is drawn exactly once
+    drawn = sorted(zip(map(tuple, np.asarray(offsets, dtype=np.float64).tolist()), drawn_labels.tolist()))
+    expected = sorted(zip(map(tuple, z.astype(np.float32).astype(np.float64).tolist()), labels.tolist()))  # drawn as float32
+    assert drawn == expected
+    # mixed: the last 30 points drawn are not all one digit (drawing digit by digit would give 30 nines)
+    assert len(set(drawn_labels[-30:].tolist())) >= 5
+    # deterministic: the same call draws in the same order; another seed in another
+    again = plotting.latent_scatter(z, labels, s=3.0).collections[0].get_offsets()
+    np.testing.assert_array_equal(again, offsets)
+    other = plotting.latent_scatter(z, labels, s=3.0, seed=1).collections[0].get_offsets()
+    assert not np.array_equal(other, offsets)
+
+
+def test_latent_scatter_writes_each_label_at_its_median_code():
+    z = np.array([[0.0, 0.0], [2.0, 1.0], [4.0, 5.0], [10.0, 10.0], [11.0, 12.0]])
+    labels = np.array([3, 3, 3, 7, 7])
+    ax = plotting.latent_scatter(z, labels)
+    texts = {t.get_text(): t.get_position() for t in ax.texts}
+    assert texts == {"3": (2.0, 1.0), "7": (10.5, 11.0)}  # per-coordinate medians, worked out by hand
+    assert not plotting.latent_scatter(z, labels, label_medians=False).texts
 
 
 def test_prior_quantile_grid_sits_at_normal_quantiles():

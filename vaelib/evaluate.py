@@ -46,8 +46,8 @@ RESULTS_FILE = Path(__file__).resolve().parent.parent / "results" / "evaluation.
 class LatentModel:
     """A latent-variable model p(z) = N(0, I), p(x|z), with an encoder q(z|x) = N(mu, diag(sigma^2))."""
 
-    encode: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # x (n, D) -> mu, log_sigma (n, K)
-    log_px_given_z: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # x (n, D), z (s, n, K) -> (s, n)
+    encode: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]  # x (n, d) -> mu, log_sigma (n, K)
+    log_px_given_z: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # x (n, d), z (s, n, K) -> (s, n)
 
 
 def latent_model(model: VAE) -> LatentModel:
@@ -56,9 +56,9 @@ def latent_model(model: VAE) -> LatentModel:
         raise TypeError(f"latent_model takes a vaelib VAE, got {type(model).__name__}")
 
     def log_px_given_z(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        logits = model.decoder(z)  # (s, n, D)
+        logits = model.decoder(z)  # (s, n, d)
         # log Bernoulli(x; sigmoid(l)) = x l - softplus(l), summed over pixels; the einsum avoids an
-        # (s, n, D) temporary for x * l, which keeps the memory per chunk to two such tensors
+        # (s, n, d) temporary for x * l, which keeps the memory per chunk to two such tensors
         return torch.einsum("snd,nd->sn", logits, x) - F.softplus(logits).sum(-1)
 
     return LatentModel(encode=model.encode, log_px_given_z=log_px_given_z)
@@ -97,7 +97,7 @@ def importance_weighted_bound(
     The k noise draws of a batch are made in blocks of ``NOISE_BLOCK`` samples, so the numbers depend
     on ``generator``, ``k`` and ``batch_size`` but not on ``sample_chunk``, which only sets how many
     samples go through the decoder together: peak memory is about
-    ``max(sample_chunk, NOISE_BLOCK) * batch_size * (D + hidden widths)`` floats, whatever k is
+    ``max(sample_chunk, NOISE_BLOCK) * batch_size * (d + hidden widths)`` floats, whatever k is
     (over long runs glibc's heap can fragment; see ``tools/evaluate_models.py`` for the fix).
     Returns float64 (the logsumexp itself runs in the model's dtype).
     """

@@ -7,6 +7,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
 from scipy.stats import norm
 
 from .data import IMAGE_SIDE
@@ -55,17 +57,32 @@ def reconstructions(x, x_hat, n: int = 10, ax=None, title: str = "Originals (top
     return image_grid(np.concatenate([x, x_hat]), ncols=len(x), ax=ax, title=title)
 
 
-def latent_scatter(z, labels, ax=None, title: str = "Latent codes of test digits", s: float = 2.0):
-    """Scatter 2-D latent codes coloured by digit label, with a legend of the ten digits."""
+def latent_scatter(
+    z, labels, ax=None, title: str = "Latent codes of test digits", s: float = 2.0, *, seed: int = 0, label_medians: bool = True
+):
+    """Scatter 2-D latent codes coloured by digit label, with a legend of the ten digits.
+
+    All points are drawn in one random order (fixed by ``seed``, so the figure is the same on every run):
+    drawn digit by digit, the last digits would cover the others where they overlap. With
+    ``label_medians`` each digit's label is also written at its median code (per coordinate).
+    """
     z, labels = _as_numpy(z), np.asarray(labels)
     if z.ndim != 2 or z.shape[1] != 2:
         raise ValueError(f"latent_scatter needs 2-D codes of shape (n, 2), got {z.shape}")
+    if labels.shape != (z.shape[0],):
+        raise ValueError(f"labels must have shape ({z.shape[0]},), one per code, got {labels.shape}")
     ax = _axes(ax, figsize=(6, 5))
     cmap = plt.get_cmap("tab10")
-    for digit in range(10):
-        keep = labels == digit
-        ax.scatter(z[keep, 0], z[keep, 1], s=s, color=cmap(digit), label=str(digit), rasterized=True)
-    ax.legend(title="digit", markerscale=4, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    order = np.random.default_rng(seed).permutation(len(z))
+    ax.scatter(z[order, 0], z[order, 1], s=s, c=[cmap(int(d) % 10) for d in labels[order]], rasterized=True)
+    handles = [Line2D([], [], linestyle="", marker="o", markersize=5, color=cmap(d), label=str(d)) for d in range(10)]
+    ax.legend(handles=handles, title="digit", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if label_medians:
+        outline = [patheffects.withStroke(linewidth=3, foreground="white")]
+        for digit in np.unique(labels):
+            centre = np.median(z[labels == digit], axis=0)
+            ax.text(centre[0], centre[1], str(int(digit)), color="black", fontsize=12, weight="bold",
+                    ha="center", va="center", path_effects=outline, zorder=3)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.set_title(title)

@@ -108,7 +108,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=25, batch_size=128, lr=1e-3, beta=1.0, seed=0, binarize=True, num_threads=1),
         sha256="10444d1bc0c4f8f0a6a7804fc9fa8b2331c094d95b05f7e293b051e804eec44d",
         test_loss=100.566,
-        tolerance=1.0,
+        tolerance=1.5,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=505.1,
         description="VAE 784-200-200-50 (ReLU) as in Burda et al. 2015, dynamically binarized MNIST, 25 epochs (notebook 08)",
     ),
@@ -119,7 +119,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=0.25, seed=0, binarize=True, num_threads=1),
         sha256="0337699ade213fe2bd0a5582e4ec35a5e50a4d75343adbdf5f445ace83f91f35",
         test_loss=111.005,
-        tolerance=1.0,
+        tolerance=2.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=258.6,
         description="beta-VAE sweep, beta = 0.25: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
     ),
@@ -130,7 +130,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=0.5, seed=0, binarize=True, num_threads=1),
         sha256="a692a63620d6c2bfc9accf73f1a3518b7d2274c9f578fecfef1cf3de2a8940ca",
         test_loss=105.509,
-        tolerance=1.0,
+        tolerance=1.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=401.9,
         description="beta-VAE sweep, beta = 0.5: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
     ),
@@ -141,7 +141,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=1.0, seed=0, binarize=True, num_threads=1),
         sha256="7cceea432a10ada97978ea25ac908930a034e302d8b5f833360141ff626b310e",
         test_loss=105.691,
-        tolerance=1.0,
+        tolerance=2.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=231.8,
         description="beta-VAE sweep, beta = 1: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
     ),
@@ -152,7 +152,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=2.0, seed=0, binarize=True, num_threads=1),
         sha256="2d4ec419e805f2c507802b1f10fcf1d44ab704266fccd03aabc64d5ef70bdd9a",
         test_loss=114.349,
-        tolerance=1.0,
+        tolerance=1.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=263.9,
         description="beta-VAE sweep, beta = 2: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
     ),
@@ -163,7 +163,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=4.0, seed=0, binarize=True, num_threads=1),
         sha256="3fd94e786da6bc1e5fa3d9337dcaed9dda5b66d0bc070005664eadb3c7954f8d",
         test_loss=129.263,
-        tolerance=1.0,
+        tolerance=1.5,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=235.4,
         description="beta-VAE sweep, beta = 4: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
     ),
@@ -174,7 +174,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=8.0, seed=0, binarize=True, num_threads=1),
         sha256="002b4bd58e8f4350b393b0ecd2ffad67353129665d99e566cfe700e20f8bdf13",
         test_loss=157.670,
-        tolerance=1.0,
+        tolerance=8.5,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
         seconds=297.5,
         description="beta-VAE sweep, beta = 8: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
     ),
