@@ -93,3 +93,11 @@ def test_close_but_wrong_numbers_never_print_the_same():
         check_close("Exercise 7", -1000.75, -1000.7496, rtol=0, atol=1e-6)
     message = str(info.value)
     assert "expected -1000.7496" in message and "got -1000.75 " in message
+
+
+def test_blank_image_check_accepts_an_answer_worked_by_hand_to_one_decimal():
+    from vaelib.checks import check_blank_image_reconstruction
+
+    assert check_blank_image_reconstruction(38.1) is True
+    with pytest.raises(AssertionError):
+        check_blank_image_reconstruction(38.0)

@@ -439,7 +439,7 @@ def check_blank_image_reconstruction(answer) -> bool:
 
     x = torch.zeros(1, 784)
     expected = bernoulli_nll(torch.full_like(x, -3.0), x)[0].item()
-    return check_close("Exercise 06.1", answer, expected, rtol=1e-4,
+    return check_close("Exercise 06.1", answer, expected, rtol=1e-3,  # 38.1 (worked by hand) passes
                        hint="A pixel with value 0 costs -log(1 - sigmoid(logit)) = log(1 + e^logit) nats; sum over 784 pixels.")
 
 
