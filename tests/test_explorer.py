@@ -142,3 +142,18 @@ def test_rescaling_lowers_the_kl_most_at_unit_second_moment():
     second_moment = (mu.square() + (2 * log_sigma).exp()).mean().item()  # over rows and both axes
     assert best == pytest.approx(second_moment ** -0.5, rel=1e-3)
     assert kl(best) < kl(1.0)
+
+
+def test_latent_second_moment_is_the_monte_carlo_second_moment_of_the_codes():
+    vae = VAE(SMALL, seed=8)
+    x = torch.rand(60, 784, generator=torch.Generator().manual_seed(9))
+    moment = explorer.latent_second_moment(vae, x, batch_size=7)  # batches that do not divide 60
+    with torch.no_grad():
+        mu, log_sigma = vae.encode(x)
+        z = mu + log_sigma.exp() * torch.randn(20_000, *mu.shape, generator=torch.Generator().manual_seed(10))
+    monte_carlo = z.square().mean(dim=(0, 1))  # E over x and eps of z_k^2
+    torch.testing.assert_close(moment, monte_carlo, rtol=0.02, atol=0.0)
+    rescaled = explorer.rescale_latent(vae, moment.rsqrt())
+    torch.testing.assert_close(explorer.latent_second_moment(rescaled, x), torch.ones(2), rtol=1e-4, atol=0.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        explorer.latent_second_moment(vae, x, batch_size=0)

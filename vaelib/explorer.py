@@ -46,7 +46,7 @@ def decode(model: Autoencoder | VAE, z: torch.Tensor) -> torch.Tensor:
 
 
 def nearest_images(
-    images: torch.Tensor, reference: torch.Tensor, batch_size: int = 500
+    images: torch.Tensor, reference: torch.Tensor, batch_size: int = 250
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """For each image (n, d): RMS pixel distance to its nearest row of ``reference`` (m, d), and that row's index.
 
@@ -57,7 +57,7 @@ def nearest_images(
     check_tensor(reference, "reference", ndim=2, last_dim=images.shape[1])
     check_positive_int(batch_size, "batch_size")
     reference = reference.double()  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
-    reference_sq = reference.square().sum(dim=1)  # (m,)
+    reference_sq = torch.linalg.vector_norm(reference, dim=1).square()  # (m,), without an (m, d) temporary
     distances, indices = [], []
     for start in range(0, images.shape[0], batch_size):
         a = images[start : start + batch_size].double()  # (b, d)
@@ -115,6 +115,22 @@ def rescale_latent(model: VAE, scale) -> VAE:
         rescaled.fc_log_sigma.bias.add_(scale.log())  # sigma -> scale * sigma
         rescaled.decoder[0].weight.div_(scale[None, :])  # (W / scale) (scale * z) = W z
     return rescaled
+
+
+@torch.no_grad()
+def latent_second_moment(model: VAE, x: torch.Tensor, batch_size: int = 10_000) -> torch.Tensor:
+    """E_x[mu_k^2 + sigma_k^2] for each latent dimension k, over the rows of ``x`` (encoded in batches).
+
+    The second moment of the codes z = mu + sigma * eps, averaged over the data: 1 for the prior N(0, I).
+    Batches keep the memory to one batch of hidden activations. Returns (latent_dim,).
+    """
+    check_tensor(x, "x", ndim=2)
+    check_positive_int(batch_size, "batch_size")
+    total = torch.zeros(model.config.latent_dim, dtype=torch.float64)
+    for batch in x.split(batch_size):
+        mu, log_sigma = model.encode(batch)
+        total += (mu.square() + torch.exp(2 * log_sigma)).double().sum(dim=0)
+    return (total / x.shape[0]).float()
 
 
 def static_explorer(
