@@ -114,10 +114,8 @@ def load_mnist(
         subset: if given, keep this many images, drawn without replacement with ``seed``.
         seed: seed of the subset draw (ignored without ``subset``).
     """
-    if split not in _FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    images = load_mnist_pixels(split, folder)
+    images = load_mnist_pixels(split, folder)  # checks ``split``
     label_name = _FILES[split][1]
     labels = _parse_idx(_read_verified(folder / label_name), _LABEL_MAGIC, folder / label_name)
     x = torch.from_numpy(images.astype(np.float32)).div_(255.0)  # in place: one copy

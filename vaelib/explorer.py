@@ -117,20 +117,17 @@ def rescale_latent(model: VAE, scale) -> VAE:
     return rescaled
 
 
-@torch.no_grad()
 def latent_second_moment(model: VAE, x: torch.Tensor, batch_size: int = 10_000) -> torch.Tensor:
     """E_x[mu_k^2 + sigma_k^2] for each latent dimension k, over the rows of ``x`` (encoded in batches).
 
     The second moment of the codes z = mu + sigma * eps, averaged over the data: 1 for the prior N(0, I).
     Batches keep the memory to one batch of hidden activations. Returns (latent_dim,).
     """
+    from .evaluate import encode_all
+
     check_tensor(x, "x", ndim=2)
-    check_positive_int(batch_size, "batch_size")
-    total = torch.zeros(model.config.latent_dim, dtype=torch.float64)
-    for batch in x.split(batch_size):
-        mu, log_sigma = model.encode(batch)
-        total += (mu.square() + torch.exp(2 * log_sigma)).double().sum(dim=0)
-    return (total / x.shape[0]).float()
+    mu, log_sigma = encode_all(model, x, batch_size)
+    return (mu.double().square() + torch.exp(2 * log_sigma.double())).mean(dim=0).float()
 
 
 def static_explorer(
