@@ -9,7 +9,11 @@ import datetime as _dt
 import os
 import platform
 import statistics
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import markers  # noqa: E402  (the one implementation of generated sections, shared with the tools)
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -84,12 +88,5 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def replace_section(text: str, name: str, body: str) -> str:
-    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->``, or append the section."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{body.rstrip()}\n{end}"
-    i, j = text.find(start), text.find(end)
-    if i == -1 and j == -1:
-        return (text.rstrip() + "\n\n" if text.strip() else "") + block + "\n"
-    if i == -1 or j == -1 or j < i:
-        raise ValueError(f"malformed section markers for {name!r}")
-    return text[:i] + block + text[j + len(end) :]
+    """Replace the report section ``name`` (between its markers), or append it: tools/markers.py."""
+    return markers.replace_section(text, name, body, append=True)

@@ -5,23 +5,13 @@
     .venv/bin/python benchmarks/train_throughput.py --profile    # ... plus a torch.profiler table of fit
     .venv/bin/python benchmarks/train_throughput.py --reps 1 --examples 6000 --no-write   # quick check
 
-One epoch of the 784-400-20 VAE (batch 128, Adam lr 1e-3, summed BCE + KL, all 60,000 MNIST
-training images) is timed three ways, alternating within each repetition:
-
-(a) ``vaelib.fit``;
-(b) the conventional PyTorch pattern most tutorials use: a per-item ``Dataset`` and a shuffling
-    ``DataLoader``, a decoder ending in a sigmoid, ``F.binary_cross_entropy(reduction="sum")`` and the
-    default ``torch.optim.Adam`` (written here from that description);
-(c) the floor: the exact number of floating-point operations of the epoch's matrix products (forward
-    and backward) divided by the rate at which this machine runs those very products
-    (``torch.addmm``/``torch.mm`` at the model's shapes and transposes, same thread count), measured
-    in the same run. Everything else a training step does (activations, loss, optimizer, data) is
-    extra work on top of this floor.
-
-Each timed (a)/(b) run trains a fresh model from its own seed (1000 x threads + repetition index, so
-no two runs share one); its test loss (negative
-ELBO, nats per image, one sample) is evaluated afterwards, outside the timing, to check that (a) and
-(b) learn equally well. Results go to benchmarks/results/train_throughput.md.
+One epoch of the 784-400-20 VAE (batch 128, Adam lr 1e-3, summed BCE + KL, all 60,000 MNIST training
+images), timed three ways, alternating: (a) ``vaelib.fit``; (b) the conventional pattern of most
+tutorials (per-item ``Dataset``, shuffling ``DataLoader``, sigmoid decoder, summed
+``F.binary_cross_entropy``, default Adam); (c) the floor: the epoch's matrix-product FLOPs, counted by
+``torch.utils.flop_counter.FlopCounterMode`` on real training steps, divided by the rate at which this
+machine runs exactly those products. The test loss of every timed (a)/(b) run is checked afterwards,
+untimed. Details: benchmarks/README.md. Results go to benchmarks/results/train_throughput.md.
 """
 
 from __future__ import annotations
@@ -30,13 +20,13 @@ import argparse
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
@@ -44,6 +34,7 @@ import benchlib  # noqa: E402
 import vaelib  # noqa: E402
 
 INPUT_DIM, HIDDEN_DIMS, LATENT_DIM = 784, (400,), 20
+MODEL_CONFIG = vaelib.ModelConfig(input_dim=INPUT_DIM, hidden_dims=HIDDEN_DIMS, latent_dim=LATENT_DIM)
 BATCH_SIZE, LR = 128, 1e-3
 METHODS = ("a", "b", "c")
 METHOD_NAMES = {
@@ -53,72 +44,65 @@ METHOD_NAMES = {
 }
 
 
-# ---------------------------------------------------------------- FLOP count of the matrix products
+# ---------------------------------------------------------------- (c) the floor
 
 
-@dataclass(frozen=True)
-class LinearShape:
-    """One ``nn.Linear`` layer: ``n_in -> n_out``; ``input_grad`` is False where its input needs no gradient."""
+def step_flops(batch: int, config: vaelib.ModelConfig = MODEL_CONFIG) -> int:
+    """FLOPs of one real training step at ``batch`` examples, counted by torch's ``FlopCounterMode``.
 
-    n_in: int
-    n_out: int
-    input_grad: bool
-
-
-def vae_linear_layers(input_dim: int, hidden_dims: tuple[int, ...], latent_dim: int) -> list[LinearShape]:
-    """The Linear layers of ``vaelib.VAE`` (encoder, the two heads fc_mu and fc_log_sigma, decoder).
-
-    Only layers that read the data ``x`` directly need no input gradient: the first encoder layer
-    (or the two heads when there is no hidden layer). Everything after the sampled z does.
+    The step is ``vaelib.fit`` on one batch of ``batch`` random images (forward, loss, backward, Adam
+    update), run under the counter. The counter counts only operators it has a formula for; in this step
+    those are the matrix products: the forward ``addmm`` of every ``nn.Linear`` and, in the backward
+    pass, the ``mm`` of its weight gradient and of its input gradient (autograd computes none for the
+    first encoder layer, whose input is the data), each ``2·m·k·n`` (a multiply-add counts two).
+    Activations, loss, bias gradients and the optimizer step are not counted. For 784-400-20 at batch
+    128: 166,707,200 forward + 253,132,800 backward = 419,840,000, the same as the hand count this
+    replaced (``2·b·in·out`` per layer for forward, weight gradient and input gradient, the last except
+    for the first layer); 314,880,000 for the last batch of 96.
     """
-    encoder_sizes = [input_dim, *hidden_dims]
-    layers = [LinearShape(a, b, i > 0) for i, (a, b) in enumerate(zip(encoder_sizes[:-1], encoder_sizes[1:]))]
-    heads_read_x = not hidden_dims
-    layers += [LinearShape(encoder_sizes[-1], latent_dim, not heads_read_x)] * 2  # fc_mu, fc_log_sigma
-    decoder_sizes = [latent_dim, *hidden_dims[::-1], input_dim]
-    layers += [LinearShape(a, b, True) for a, b in zip(decoder_sizes[:-1], decoder_sizes[1:])]
-    return layers
+    x = torch.rand(batch, config.input_dim, generator=torch.Generator().manual_seed(0))
+    train = vaelib.TrainConfig(num_epochs=1, batch_size=batch, progress=False, num_threads=1)
+    with FlopCounterMode(display=False) as counter:
+        vaelib.fit(vaelib.VAE(config, seed=0), x, train)
+    return counter.get_total_flops()
 
 
-def step_flops(layers: list[LinearShape], batch: int) -> int:
-    """Floating-point operations of the matrix products of one forward + backward pass at ``batch``.
-
-    Per layer: forward 2*b*in*out, weight gradient 2*b*in*out, input gradient 2*b*in*out (if needed).
-    A multiply-add counts as two operations; bias additions and bias gradients are not matrix products.
-    """
-    return sum(2 * batch * layer.n_in * layer.n_out * (3 if layer.input_grad else 2) for layer in layers)
-
-
-def epoch_flops(layers: list[LinearShape], num_examples: int, batch_size: int) -> int:
-    """:func:`step_flops` summed over one epoch: full batches plus the last, partial one."""
+def epoch_flops(num_examples: int, batch_size: int = BATCH_SIZE) -> int:
+    """:func:`step_flops` over one epoch: the full batches plus the last, partial one (60,000 = 468 x 128 + 96)."""
     full, rest = divmod(num_examples, batch_size)
-    return full * step_flops(layers, batch_size) + (step_flops(layers, rest) if rest else 0)
+    return full * step_flops(batch_size) + (step_flops(rest) if rest else 0)
+
+
+def linear_layers(config: vaelib.ModelConfig = MODEL_CONFIG) -> list[tuple[int, int, bool]]:
+    """``(in, out, needs input gradient)`` of the Linear layers of ``vaelib.VAE``, in call order.
+
+    FlopCounterMode gives the shapes of the products it counts but not their transposes, so the floor
+    takes its products from the model's layers; the tests check that they are, in order and shape,
+    the products counted in a real step. Layers that read the data need no input gradient: the first
+    encoder layer, or both heads when there is no hidden layer.
+    """
+    linears = [m for m in vaelib.VAE(config).modules() if isinstance(m, nn.Linear)]
+    reads_data = 1 if config.hidden_dims else 2
+    return [(m.in_features, m.out_features, i >= reads_data) for i, m in enumerate(linears)]
 
 
 class MatmulWorkload:
     """The matrix products of one training step at one batch size, on preallocated tensors.
 
     The same calls, layouts and transposes as autograd makes for ``nn.Linear``: forward
-    ``addmm(bias, x, W.t())``, input gradient ``grad @ W``, weight gradient ``grad.t() @ x``.
+    ``addmm(bias, x, W.t())``, then backward from the last layer, input gradient ``grad @ W`` and
+    weight gradient ``grad.t() @ x``.
     """
 
-    def __init__(self, layers: list[LinearShape], batch: int, seed: int = 0):
+    def __init__(self, layers: list[tuple[int, int, bool]], batch: int, seed: int = 0):
         g = torch.Generator().manual_seed(seed)
-        self.flops = step_flops(layers, batch)
-        self.items = []
-        for layer in layers:
-            b, i, o = batch, layer.n_in, layer.n_out
-            self.items.append(
-                dict(
-                    x=torch.rand(b, i, generator=g),
-                    w=torch.randn(o, i, generator=g) * 0.05,
-                    bias=torch.randn(o, generator=g),
-                    grad=torch.randn(b, o, generator=g),
-                    y=torch.empty(b, o),
-                    dx=torch.empty(b, i) if layer.input_grad else None,
-                    dw=torch.empty(o, i),
-                )
-            )
+        self.items = [
+            dict(x=torch.rand(batch, n_in, generator=g), w=torch.randn(n_out, n_in, generator=g) * 0.05,
+                 bias=torch.randn(n_out, generator=g), grad=torch.randn(batch, n_out, generator=g),
+                 y=torch.empty(batch, n_out), dw=torch.empty(n_out, n_in),
+                 dx=torch.empty(batch, n_in) if input_grad else None)
+            for n_in, n_out, input_grad in layers
+        ]
 
     def run(self) -> None:
         for t in self.items:
@@ -140,18 +124,18 @@ class Stopwatch:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
-def time_floor(layers: list[LinearShape], num_examples: int, batch_size: int, threads: int) -> tuple[Stopwatch, int]:
-    """Wall and CPU seconds to run every matrix product of one epoch, and that epoch's FLOP count."""
-    full, rest = divmod(num_examples, batch_size)
-    work_full = MatmulWorkload(layers, batch_size)
+def time_floor(num_examples: int, threads: int) -> Stopwatch:
+    """Wall and CPU seconds to run every matrix product of one epoch of ``num_examples``."""
+    full, rest = divmod(num_examples, BATCH_SIZE)
+    layers = linear_layers()
+    work_full = MatmulWorkload(layers, BATCH_SIZE)
     work_rest = MatmulWorkload(layers, rest) if rest else None
-    with vaelib.training.torch_threads(threads):
-        with Stopwatch() as watch:
-            for _ in range(full):
-                work_full.run()
-            if work_rest is not None:
-                work_rest.run()
-    return watch, epoch_flops(layers, num_examples, batch_size)
+    with vaelib.training.torch_threads(threads), Stopwatch() as watch:
+        for _ in range(full):
+            work_full.run()
+        if work_rest is not None:
+            work_rest.run()
+    return watch
 
 
 # ---------------------------------------------------------------- (b) the conventional pattern
@@ -203,10 +187,9 @@ def conventional_loss(x_hat, x, mu, logvar):
     return bce + kl
 
 
-def conventional_train_epoch(model: ConventionalVAE, images: torch.Tensor) -> float:
+def conventional_train_epoch(model: ConventionalVAE, images: torch.Tensor, optimizer: torch.optim.Optimizer) -> float:
     """One epoch the conventional way; returns the mean training loss per image."""
     loader = DataLoader(ImageDataset(images), batch_size=BATCH_SIZE, shuffle=True)
-    optimizer = torch.optim.Adam(model.parameters())  # default lr = 1e-3
     model.train()
     total = 0.0
     for x in loader:
@@ -233,7 +216,7 @@ def conventional_test_loss(model: ConventionalVAE, images: torch.Tensor) -> floa
 
 
 def run_vaelib(train_x, test_x, threads: int, seed: int, epochs: int = 1) -> tuple[Stopwatch, float]:
-    model = vaelib.VAE(vaelib.ModelConfig(hidden_dims=HIDDEN_DIMS, latent_dim=LATENT_DIM), seed=seed)
+    model = vaelib.VAE(MODEL_CONFIG, seed=seed)
     config = vaelib.TrainConfig(
         num_epochs=epochs, batch_size=BATCH_SIZE, lr=LR, seed=seed, progress=False, num_threads=threads
     )
@@ -249,10 +232,11 @@ def run_conventional(
 ) -> tuple[Stopwatch, float]:
     torch.manual_seed(seed)
     model = ConventionalVAE(head)
+    optimizer = torch.optim.Adam(model.parameters())  # default lr = 1e-3; one for all epochs, as in fit
     with vaelib.training.torch_threads(threads):
         with Stopwatch() as watch:
             for _ in range(epochs):
-                conventional_train_epoch(model, train_x)
+                conventional_train_epoch(model, train_x, optimizer)
         test_loss = conventional_test_loss(model, test_x) if test_x is not None else float("nan")
     return watch, test_loss
 
@@ -264,20 +248,17 @@ def run_seed(threads: int, rep: int) -> int:
 
 def measure(train_x, test_x, threads: int, reps: int, log=print) -> dict:
     """Alternate (a), (b), (c) ``reps`` times (rotating the order); return raw seconds and test losses."""
-    layers = vae_linear_layers(INPUT_DIM, HIDDEN_DIMS, LATENT_DIM)
     n = train_x.shape[0]
+    flops = epoch_flops(n)  # counted before the warm-up, so that nothing of the counter lingers in the timings
     warm = train_x[: min(n, 4096)]  # warm-up: allocator, MKL kernels, thread pool
     run_vaelib(warm, None, threads, 0)
     run_conventional(warm, None, threads, 0)
-    time_floor(layers, warm.shape[0], BATCH_SIZE, threads)
-    seconds = {m: [] for m in METHODS}
-    cpu_seconds = {m: [] for m in METHODS}
+    time_floor(warm.shape[0], threads)
+    seconds, cpu_seconds = {m: [] for m in METHODS}, {m: [] for m in METHODS}
     losses = {"a": [], "b": [], "b_log_sigma": []}
-    flops = epoch_flops(layers, n, BATCH_SIZE)
     for rep in range(reps):
-        order = METHODS[rep % 3 :] + METHODS[: rep % 3]
         seed = run_seed(threads, rep)
-        for method in order:
+        for method in METHODS[rep % 3 :] + METHODS[: rep % 3]:
             if method == "a":
                 watch, loss = run_vaelib(train_x, test_x, threads, seed)
                 losses["a"].append(loss)
@@ -285,20 +266,18 @@ def measure(train_x, test_x, threads: int, reps: int, log=print) -> dict:
                 watch, loss = run_conventional(train_x, test_x, threads, seed)
                 losses["b"].append(loss)
             else:
-                watch, flops = time_floor(layers, n, BATCH_SIZE, threads)
+                watch = time_floor(n, threads)
             seconds[method].append(watch.wall)
             cpu_seconds[method].append(watch.cpu)
             log(f"threads={threads} rep={rep + 1}/{reps} {METHOD_NAMES[method]}: {watch.wall:.2f} s wall, {watch.cpu:.2f} s CPU")
-        _, loss = run_conventional(train_x, test_x, threads, seed, head="log_sigma")  # untimed control
-        losses["b_log_sigma"].append(loss)
+        losses["b_log_sigma"].append(run_conventional(train_x, test_x, threads, seed, head="log_sigma")[1])  # untimed
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "losses": losses, "flops": flops, "examples": n}
 
 
 def compare_longer(train_x, test_x, epochs: int, seeds: int, log=print) -> dict:
     """Test loss of (a) and (b) after ``epochs`` epochs, one run per seed (1 thread, untimed)."""
     losses = {"a": [], "b": []}
-    for seed in range(seeds):
-        seed = 100 + seed  # distinct from the timed runs' seeds
+    for seed in range(100, 100 + seeds):  # distinct from the timed runs' seeds
         losses["a"].append(run_vaelib(train_x, test_x, 1, seed, epochs=epochs)[1])
         losses["b"].append(run_conventional(train_x, test_x, 1, seed, epochs=epochs)[1])
         log(f"{epochs} epochs, seed {seed}: (a) {losses['a'][-1]:.2f}, (b) {losses['b'][-1]:.2f} nats")
@@ -333,30 +312,25 @@ def profile_fit(train_x, threads: int = 1) -> tuple[str, list[list[str]], float]
     """Profile one epoch of vaelib.fit; return the op table, a grouped summary and the wall time."""
     from torch.profiler import ProfilerActivity, profile
 
-    model = vaelib.VAE(vaelib.ModelConfig(hidden_dims=HIDDEN_DIMS, latent_dim=LATENT_DIM), seed=0)
     config = vaelib.TrainConfig(num_epochs=1, batch_size=BATCH_SIZE, progress=False, num_threads=threads)
-    vaelib.fit(vaelib.VAE(model.config, seed=1), train_x[:4096], config)  # warm-up
+    vaelib.fit(vaelib.VAE(MODEL_CONFIG, seed=1), train_x[:4096], config)  # warm-up
+    model = vaelib.VAE(MODEL_CONFIG, seed=0)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         start = time.perf_counter()
         vaelib.fit(model, train_x, config)
         wall = time.perf_counter() - start
-    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25)
     groups: dict[str, float] = {}
     for event in prof.events():
         group = group_of(event)
         groups[group] = groups.get(group, 0.0) + event.self_cpu_time_total / 1e6
-    total_ops = sum(groups.values())
     rows = [[g, f"{s:.2f}", f"{100 * s / wall:.0f}%"] for g, s in sorted(groups.items(), key=lambda kv: -kv[1])]
-    rows.append(["outside aten ops (Python, autograd engine, profiler)", f"{wall - total_ops:.2f}",
-                 f"{100 * (wall - total_ops) / wall:.0f}%"])
-    return table, rows, wall
+    outside = wall - sum(groups.values())
+    rows.append(["outside aten ops (Python, autograd engine, profiler)", f"{outside:.2f}",
+                 f"{100 * outside / wall:.0f}%"])
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25), rows, wall
 
 
 # ---------------------------------------------------------------- report
-
-
-def fmt_range(summary: dict) -> str:
-    return f"{summary['min']:.2f} – {summary['max']:.2f}"
 
 
 def loss_check(losses: dict, other: str = "b", other_name: str = "conventional") -> tuple[list[str], bool]:
@@ -368,119 +342,75 @@ def loss_check(losses: dict, other: str = "b", other_name: str = "conventional")
     se = (sd_a**2 / len(a) + sd_b**2 / len(b)) ** 0.5
     diff = mean_a - mean_b
     ok = abs(diff) <= 3 * se if se == se else False
-    lines = [
+    return [
         f"- (a) vaelib.fit: {mean_a:.2f} ± {sd_a:.2f} nats (mean ± sd over {len(a)} runs)",
         f"- {other_name}: {mean_b:.2f} ± {sd_b:.2f} nats (mean ± sd over {len(b)} runs)",
         f"- difference (a) − {other_name}: {diff:+.2f} nats, standard error {se:.2f}: "
         + ("within seed noise (|difference| <= 3 standard errors)" if ok else "NOT within 3 standard errors"),
-    ]
-    return lines, ok
+    ], ok
 
 
 def report(results: dict[int, dict], command: str, profile=None, longer: tuple[int, dict] | None = None) -> str:
     threads = sorted(results)
-    lines = benchlib.machine_header(
-        "Training throughput: one epoch of the 784-400-20 VAE", command, ", ".join(map(str, threads))
-    )
-    any_result = results[threads[0]]
-    n = any_result["examples"]
-    lines += [
-        f"One epoch = {n:,} MNIST images, batch {BATCH_SIZE}, Adam lr {LR:g}, summed BCE + KL. "
-        f"Each method ran {len(any_result['seconds']['a'])} times per thread count, alternating. "
-        "Times are wall-clock seconds per epoch: median, and min – max over the repetitions; "
-        "images/s = images per epoch / median seconds. a/b and a/c are ratios of medians (lower is "
-        "better for vaelib; a/c = 1 would mean vaelib spends time on nothing but matrix products). "
-        "CPU s is the process CPU time of the same runs (median): at 1 thread it is less sensitive "
-        "than wall time to other processes sharing the machine; at 2 threads it includes the "
-        "threads' spin-waiting.",
-        "",
-    ]
-    rows = []
+    n, reps = results[threads[0]]["examples"], len(results[threads[0]]["seconds"]["a"])
+    table, ratios, raw = [], [], []
     for t in threads:
         r = results[t]
+        wall = {m: benchlib.summarize(r["seconds"][m]) for m in METHODS}
+        med = {m: wall[m]["median"] for m in METHODS}
+        cpu = {m: benchlib.summarize(r["cpu_seconds"][m])["median"] for m in METHODS}
         for m in METHODS:
-            s = benchlib.summarize(r["seconds"][m])
-            cpu = benchlib.summarize(r["cpu_seconds"][m])["median"]
-            rows.append([str(t), METHOD_NAMES[m], f"{s['median']:.2f}", fmt_range(s), f"{n / s['median']:,.0f}", f"{cpu:.2f}"])
-    lines += benchlib.markdown_table(
-        ["threads", "method", "s/epoch (median)", "min – max", "images/s", "CPU s (median)"], rows
-    )
-    lines += ["", "## Ratios and targets", ""]
-    rows = []
-    for t in threads:
-        med = {m: benchlib.summarize(results[t]["seconds"][m])["median"] for m in METHODS}
-        cpu = {m: benchlib.summarize(results[t]["cpu_seconds"][m])["median"] for m in METHODS}
-        gflops = results[t]["flops"] / 1e9
-        ab, ac = med["a"] / med["b"], med["a"] / med["c"]
-        target_ab = ("met" if ab <= 0.5 else "not met") if t == 1 else "–"
-        target_ac = ("met" if ac <= 1.6 else "not met") if t == 1 else "–"
-        rows.append([
-            str(t), f"{ab:.2f}", target_ab, f"{ac:.2f}", target_ac,
-            f"{cpu['a'] / cpu['b']:.2f}", f"{cpu['a'] / cpu['c']:.2f}", f"{gflops:.1f}", f"{gflops / med['c']:.1f}",
-        ])
-    lines += benchlib.markdown_table(
-        ["threads", "a/b", "target a/b <= 0.5", "a/c", "target a/c <= 1.6", "a/b (CPU s)", "a/c (CPU s)",
-         "epoch GFLOP (matmul)", "matmul rate GFLOP/s"],
-        rows,
-    )
-    lines += [
-        "",
-        "The floor (c) counts 2·b·in·out operations per Linear layer for the forward product, the same "
-        "for the weight gradient and for the input gradient (none for the first encoder layer, whose "
-        "input is the data), summed over all batches including the last partial one; the rate is that "
-        "count divided by the measured time of exactly those `addmm`/`mm` calls.",
-        "",
-        "## Same test loss?",
-        "",
-        "Test negative ELBO (nats per image, one sample, 10,000 test images) after the one timed epoch, "
-        "each run with its own seed (1000 × threads + repetition index), pooled over thread counts:",
-        "",
-    ]
+            span = f"{wall[m]['min']:.2f} – {wall[m]['max']:.2f}"
+            table.append([str(t), METHOD_NAMES[m], f"{med[m]:.2f}", span, f"{n / med[m]:,.0f}", f"{cpu[m]:.2f}"])
+            raw.append([str(t), METHOD_NAMES[m], ", ".join(f"{s:.2f}" for s in r["seconds"][m]),
+                        ", ".join(f"{s:.2f}" for s in r["cpu_seconds"][m])])
+        ab, ac, gflop = med["a"] / med["b"], med["a"] / med["c"], r["flops"] / 1e9
+        target = lambda ok: ("met" if ok else "not met") if t == 1 else "–"  # noqa: E731 (targets: 1 thread)
+        ratios.append([str(t), f"{ab:.2f}", target(ab <= 0.5), f"{ac:.2f}", target(ac <= 1.6),
+                       f"{cpu['a'] / cpu['b']:.2f}", f"{cpu['a'] / cpu['c']:.2f}", f"{gflop:.1f}", f"{gflop / med['c']:.1f}"])
     pooled = {k: [v for t in threads for v in results[t]["losses"][k]] for k in ("a", "b", "b_log_sigma")}
-    check_lines, _ = loss_check(pooled, "b", "(b) conventional")
-    lines += check_lines
-    lines += [
+    title = "Training throughput: one epoch of the 784-400-20 VAE"
+    lines = benchlib.machine_header(title, command, ", ".join(map(str, threads))) + [
+        f"One epoch = {n:,} MNIST images, batch {BATCH_SIZE}, Adam lr {LR:g}, summed BCE + KL. Each method ran "
+        f"{reps} times per thread count, alternating. Times are wall-clock seconds per epoch: median, and min – max "
+        "over the repetitions; images/s = images per epoch / median seconds. a/b and a/c are ratios of medians "
+        "(lower is better for vaelib; a/c = 1 would mean vaelib spends time on nothing but matrix products). "
+        "CPU s is the process CPU time of the same runs (median): at 1 thread it is less sensitive than wall time "
+        "to other processes sharing the machine; at 2 threads it includes the threads' spin-waiting.",
         "",
-        "Control, untimed: the conventional loop with one change, its second encoder head outputs "
-        "log sigma as vaelib's does (logvar = 2 × head) instead of log sigma² (same seeds):",
+        *benchlib.markdown_table(["threads", "method", "s/epoch (median)", "min – max", "images/s", "CPU s (median)"],
+                                 table),
+        "", "## Ratios and targets", "",
+        *benchlib.markdown_table(["threads", "a/b", "target a/b <= 0.5", "a/c", "target a/c <= 1.6", "a/b (CPU s)",
+                                  "a/c (CPU s)", "epoch GFLOP (matmul)", "matmul rate GFLOP/s"], ratios),
         "",
-    ]
-    check_lines, _ = loss_check(pooled, "b_log_sigma", "(b′) conventional, log-sigma head")
-    lines += check_lines
-    lines += [
-        "",
-        "If (a) matches (b′) but not (b), the difference after one epoch comes from how the encoder's "
-        "scale is parametrized (a modelling choice: the course uses log sigma throughout, see "
-        "notebook 04), not from vaelib's training loop.",
+        "The floor (c) counts the operations torch's FlopCounterMode finds in a real `vaelib.fit` step: its matrix "
+        "products, 2·b·in·out per Linear layer for the forward product, the same for the weight gradient and for "
+        "the input gradient (none for the first encoder layer, whose input is the data), summed over all batches "
+        "including the last partial one; the rate is that count divided by the measured time of exactly those "
+        "`addmm`/`mm` calls.",
+        "", "## Same test loss?", "",
+        "Test negative ELBO (nats per image, one sample, 10,000 test images) after the one timed epoch, each run "
+        "with its own seed (1000 × threads + repetition index), pooled over thread counts:",
+        "", *loss_check(pooled, "b", "(b) conventional")[0], "",
+        "Control, untimed: the conventional loop with one change, its second encoder head outputs log sigma as "
+        "vaelib's does (logvar = 2 × head) instead of log sigma² (same seeds):",
+        "", *loss_check(pooled, "b_log_sigma", "(b′) conventional, log-sigma head")[0], "",
+        "If (a) matches (b′) but not (b), the difference after one epoch comes from how the encoder's scale is "
+        "parametrized (a modelling choice: the course uses log sigma throughout, see notebook 04), not from "
+        "vaelib's training loop.",
     ]
     if longer is not None:
-        epochs, losses = longer
-        lines += [
-            "",
-            f"After {epochs} epochs (untimed, 1 thread, one run per seed, seeds 100, 101, ...), "
-            "the quantity a learner cares about:",
-            "",
-        ]
-        check_lines, _ = loss_check(losses, "b", "(b) conventional")
-        lines += check_lines
-    lines += ["", "## Raw seconds", ""]
-    rows = [
-        [str(t), METHOD_NAMES[m], ", ".join(f"{s:.2f}" for s in results[t]["seconds"][m]),
-         ", ".join(f"{s:.2f}" for s in results[t]["cpu_seconds"][m])]
-        for t in threads for m in METHODS
-    ]
-    lines += benchlib.markdown_table(["threads", "method", "wall s per repetition", "CPU s per repetition"], rows)
+        lines += ["", f"After {longer[0]} epochs (untimed, 1 thread, one run per seed, seeds 100, 101, ...), "
+                  "the quantity a learner cares about:", "", *loss_check(longer[1], "b", "(b) conventional")[0]]
+    lines += ["", "## Raw seconds", "",
+              *benchlib.markdown_table(["threads", "method", "wall s per repetition", "CPU s per repetition"], raw)]
     if profile is not None:
-        table, groups, wall = profile
-        lines += [
-            "",
-            f"## Profile of vaelib.fit, 1 thread, one epoch ({wall:.2f} s wall under the profiler)",
-            "",
-            "Self CPU time of the aten ops, grouped (the profiler adds its own overhead to every op):",
-            "",
-        ]
-        lines += benchlib.markdown_table(["group", "self CPU s", "share of wall"], groups)
-        lines += ["", "Top ops by self CPU time:", "", "```", table.rstrip(), "```"]
+        ops, groups, wall = profile
+        lines += ["", f"## Profile of vaelib.fit, 1 thread, one epoch ({wall:.2f} s wall under the profiler)", "",
+                  "Self CPU time of the aten ops, grouped (the profiler adds its own overhead to every op):", "",
+                  *benchlib.markdown_table(["group", "self CPU s", "share of wall"], groups),
+                  "", "Top ops by self CPU time:", "", "```", ops.rstrip(), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -504,10 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(["python benchmarks/train_throughput.py", *(sys.argv[1:] if argv is None else argv)])
     results = {t: measure(train_x, test_x, t, args.reps) for t in args.threads}
     profile = profile_fit(train_x, threads=1) if args.profile else None
-    longer = None
-    if args.longer is not None:
-        epochs, seeds = args.longer
-        longer = (epochs, compare_longer(train_x, test_x, epochs, seeds))
+    longer = (args.longer[0], compare_longer(train_x, test_x, *args.longer)) if args.longer else None
     text = report(results, command, profile, longer)
     print(text)
     if not args.no_write:

@@ -1,8 +1,8 @@
 """Correctness of the benchmark scripts' helpers (no timing is asserted anywhere).
 
-The FLOP count of the floor (benchmarks/train_throughput.py) is checked against a count written
-out by hand for a tiny network and against torch's own FlopCounterMode on a real forward + backward
-step of vaelib's VAE; the parsing and table helpers against hand-made inputs.
+The FLOP count of the floor (benchmarks/train_throughput.py), which torch's FlopCounterMode makes on
+a real training step, is checked against the count written out per layer, and the floor's products
+against the ones that step performs; the parsing and table helpers against hand-made inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import vaelib
@@ -25,53 +24,85 @@ import course_runtime  # noqa: E402
 import train_throughput as tt  # noqa: E402
 
 
-# ---------------------------------------------------------------- FLOP counter
+# ---------------------------------------------------------------- FLOP count and the floor's products
 
 
-def test_epoch_flops_by_hand_for_a_tiny_vae():
-    # VAE 6 -> 5 -> (mu, log_sigma: 2 each) -> 5 -> 6. Sum of in*out over its Linear layers:
-    # 6*5 + 5*2 + 5*2 + 2*5 + 5*6 = 30 + 10 + 10 + 10 + 30 = 90; without the first layer: 60.
-    # Per example: forward 2*90, weight gradients 2*90, input gradients 2*60 -> 480 FLOPs.
-    layers = tt.vae_linear_layers(6, (5,), 2)
-    assert tt.step_flops(layers, 1) == 480
-    assert tt.step_flops(layers, 3) == 3 * 480
-    # 7 examples in batches of 3: 3 + 3 + 1 (the partial batch counts only its one example)
-    assert tt.epoch_flops(layers, 7, 3) == 2 * (3 * 480) + 1 * 480
-    assert tt.epoch_flops(layers, 6, 3) == 2 * (3 * 480)
+def formula_flops(input_dim: int, hidden_dims: tuple[int, ...], latent_dim: int, batch: int) -> int:
+    """Matrix-product FLOPs of one step, per Linear layer ``in -> out``: 2·b·in·out for the forward
+    product, the same for the weight gradient and for the input gradient, except for the layers whose
+    input is the data (the first encoder layer, or both heads without a hidden layer)."""
+    encoder = [input_dim, *hidden_dims]
+    decoder = [latent_dim, *hidden_dims[::-1], input_dim]
+    body = list(zip(encoder[:-1], encoder[1:]))
+    heads = [(encoder[-1], latent_dim)] * 2
+    layers = body + heads + list(zip(decoder[:-1], decoder[1:]))
+    read_data = body[:1] or heads
+    return sum(3 * 2 * batch * i * o for i, o in layers) - sum(2 * batch * i * o for i, o in read_data)
 
 
-def test_epoch_flops_of_the_course_vae():
-    # 784-400-20: in*out sums to 313600 + 2*8000 + 8000 + 313600 = 651200; without the first layer 337600.
-    per_example = 2 * 651200 + 2 * 651200 + 2 * 337600
-    layers = tt.vae_linear_layers(784, (400,), 20)
-    assert tt.epoch_flops(layers, 60000, 128) == 60000 * per_example
+def counted_products(step) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]:
+    """The matrix products FlopCounterMode counts while ``step()`` runs: (op, shape of a, shape of b), in order."""
+    seen = []
+
+    def record(op, first):  # a flop formula receives the shapes of the op's arguments
+        def formula(*shapes, out_shape=None, **kwargs):
+            a, b = shapes[first : first + 2]
+            seen.append((op, tuple(a), tuple(b)))
+            return 0
+        return formula
+
+    mapping = {torch.ops.aten.addmm: record("addmm", 1), torch.ops.aten.mm: record("mm", 0)}
+    with FlopCounterMode(display=False, custom_mapping=mapping):
+        step()
+    return seen
 
 
-@pytest.mark.parametrize("hidden_dims", [(), (5,), (5, 4)])
-def test_layer_list_matches_the_linear_modules_of_vaelib_vae(hidden_dims):
-    model = vaelib.VAE(vaelib.ModelConfig(input_dim=6, hidden_dims=hidden_dims, latent_dim=2))
-    modules = sorted((m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear))
-    counted = sorted((layer.n_in, layer.n_out) for layer in tt.vae_linear_layers(6, hidden_dims, 2))
-    assert counted == modules
+def test_the_course_vae_step_counts_419_840_000_flops():
+    # in*out over the Linear layers: 784*400 + 2*(400*20) + 20*400 + 400*784 = 651,200; without the first
+    # layer 337,600. Per example 2*651,200 (forward) + 2*651,200 (weight grads) + 2*337,600 (input grads).
+    per_example = 2 * 651_200 + 2 * 651_200 + 2 * 337_600
+    assert per_example * 128 == 419_840_000 == formula_flops(784, (400,), 20, 128)
+    assert tt.step_flops(128) == 419_840_000
+    assert tt.step_flops(96) == 96 * per_example
+    assert tt.epoch_flops(60_000) == 60_000 * per_example == 196_800_000_000  # 468 batches of 128 + one of 96
+    assert tt.epoch_flops(256) == 2 * 419_840_000
 
 
-@pytest.mark.parametrize("hidden_dims, batch", [((5,), 3), ((5, 4), 4), ((), 2)])
-def test_step_flops_agree_with_torch_flop_counter(hidden_dims, batch):
+@pytest.mark.parametrize("hidden_dims, batch", [((5,), 3), ((5, 4), 4), ((), 2), ((5,), 1)])
+def test_flop_counter_agrees_with_the_per_layer_formula(hidden_dims, batch):
     config = vaelib.ModelConfig(input_dim=6, hidden_dims=hidden_dims, latent_dim=2)
-    model = vaelib.VAE(config, seed=0)
-    x = torch.rand(batch, 6, generator=torch.Generator().manual_seed(0))
-    with FlopCounterMode(display=False) as counter:
-        logits, mu, log_sigma = model(x, torch.Generator().manual_seed(1))
-        vaelib.negative_elbo(logits, x, mu, log_sigma).total.backward()
-    assert counter.get_total_flops() == tt.step_flops(tt.vae_linear_layers(6, hidden_dims, 2), batch)
+    assert tt.step_flops(batch, config) == formula_flops(6, hidden_dims, 2, batch)
+    if hidden_dims == (5,):  # 6*5 + 5*2 + 5*2 + 2*5 + 5*6 = 90, without the first layer 60: 2*(90+90+60) = 480
+        assert tt.step_flops(batch, config) == 480 * batch
 
 
-def test_matmul_workload_performs_exactly_the_counted_products():
-    layers = tt.vae_linear_layers(6, (5,), 2)
-    work = tt.MatmulWorkload(layers, batch=3)
+TINY = {dims: vaelib.ModelConfig(input_dim=6, hidden_dims=dims, latent_dim=2) for dims in [(5, 4), ()]}
+
+
+@pytest.mark.parametrize(
+    "config, batch", [(tt.MODEL_CONFIG, 128), (tt.MODEL_CONFIG, 96), (TINY[5, 4], 3), (TINY[()], 2)]
+)
+def test_the_floor_performs_exactly_the_products_of_a_real_step(config, batch):
+    x = torch.rand(batch, config.input_dim)
+    train = vaelib.TrainConfig(num_epochs=1, batch_size=batch, progress=False)
+    step = counted_products(lambda: vaelib.fit(vaelib.VAE(config), x, train))
+    work = tt.MatmulWorkload(tt.linear_layers(config), batch)
+    assert counted_products(work.run) == step  # same ops, same shapes, same order
     with FlopCounterMode(display=False) as counter:
         work.run()
-    assert counter.get_total_flops() == work.flops == tt.step_flops(layers, 3)
+    assert counter.get_total_flops() == tt.step_flops(batch, config)
+
+
+def test_the_conventional_step_performs_the_same_products():
+    torch.manual_seed(0)
+    model, x = tt.ConventionalVAE(), torch.rand(128, tt.INPUT_DIM)
+
+    def step():
+        x_hat, mu, logvar = model(x)
+        tt.conventional_loss(x_hat, x, mu, logvar).backward()
+
+    work = tt.MatmulWorkload(tt.linear_layers(), 128)
+    assert counted_products(step) == counted_products(work.run)
 
 
 def test_conventional_loss_is_the_same_objective_as_vaelib():
@@ -133,7 +164,7 @@ def test_replace_section_appends_then_replaces_only_its_own_section():
     text = benchlib.replace_section(text, "mode-local", "new local")
     assert text.startswith("# Title\n\n<!-- mode-local:start -->\nnew local\n<!-- mode-local:end -->")
     assert "old local" not in text and text.count("binder table") == 1
-    with pytest.raises(ValueError, match="malformed"):
+    with pytest.raises(ValueError, match="well-formed"):
         benchlib.replace_section("<!-- x:end --> <!-- x:start -->", "x", "body")
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from vaelib import VAE, Autoencoder, CheckpointError, ModelConfig, load_model, save_model
-from vaelib.checkpoints import read_metadata, torch_load_weights_only
+from vaelib.checkpoints import read_metadata
 
 
 def test_round_trip_is_exact(tmp_path):
@@ -61,17 +61,7 @@ def test_pickle_with_an_arbitrary_object_is_refused_and_never_runs(tmp_path):
         pickle.dump({"weights": _Payload(str(marker))}, handle)
     with pytest.raises(CheckpointError, match="not a safetensors"):
         load_model(path)
-    with pytest.raises(CheckpointError, match="refused"):
-        torch_load_weights_only(path)
     assert not marker.exists()
-
-
-def test_plain_state_dict_loads_weights_only(tmp_path):
-    model = VAE(ModelConfig(hidden_dims=(8,), latent_dim=2))
-    path = tmp_path / "plain.pt"
-    torch.save(model.state_dict(), path)
-    state = torch_load_weights_only(path)
-    assert torch.equal(state["fc_mu.weight"], model.fc_mu.weight)
 
 
 def test_missing_file_and_random_bytes(tmp_path):

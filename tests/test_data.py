@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import vaelib
 from vaelib import data
 
 UNCOMPRESSED_SHA256 = {  # published in data/mnist/README.md; independent of the .gz hashes the loader checks
@@ -144,3 +145,32 @@ def test_iterate_batches_covers_every_row_once():
 def test_iterate_batches_rejects_bad_batch_size(bad):
     with pytest.raises(ValueError, match="batch_size"):
         next(data.iterate_batches(torch.zeros(4, 2), bad))
+
+
+def test_pixels_are_kept_as_bytes_and_images_are_converted_on_demand():
+    test = vaelib.load_mnist("test")
+    assert test.pixels.dtype == torch.uint8 and test.pixels.shape == (10000, 784)
+    images = test.images
+    assert images.dtype == torch.float32 and images.data_ptr() != test.images.data_ptr()  # a new tensor each time
+    torch.testing.assert_close(images, test.pixels.double().div(255).float())
+    assert images.min() == 0 and images.max() == 1
+
+
+def test_batches_of_bytes_come_out_as_intensities():
+    pixels = torch.tensor([[0, 255, 51]], dtype=torch.uint8).repeat(5, 1)
+    batches = list(vaelib.iterate_batches(pixels, 2, shuffle=False))
+    assert [b.dtype for b in batches] == [torch.float32] * 3
+    torch.testing.assert_close(torch.cat(batches), torch.tensor([[0.0, 1.0, 0.2]]).repeat(5, 1))
+    floats = torch.rand(4, 3, dtype=torch.float64)
+    assert torch.equal(torch.cat(list(vaelib.iterate_batches(floats, 3, shuffle=False))), floats)  # unchanged
+
+
+def test_fit_on_bytes_equals_fit_on_intensities():
+    from vaelib import VAE, ModelConfig, TrainConfig
+
+    pixels = vaelib.load_mnist("test").pixels[:512]
+    config = TrainConfig(num_epochs=1, batch_size=64, progress=False, binarize=True)
+    models = [VAE(ModelConfig(hidden_dims=(16,), latent_dim=2), seed=1) for _ in range(2)]
+    from_bytes = vaelib.fit(models[0], pixels, config).records[0].train_loss
+    from_floats = vaelib.fit(models[1], pixels / 255, config).records[0].train_loss
+    assert from_bytes == from_floats

@@ -16,7 +16,7 @@ from scipy.stats import multivariate_normal
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 import vaelib
-from vaelib import evaluate
+from vaelib import evaluate, losses
 
 D, K, S = 6, 3, 0.5  # data dimension, latent dimension, decoder noise standard deviation
 
@@ -161,8 +161,9 @@ def test_bits_per_dim():
 def test_kl_per_dimension_matches_torch_distributions():
     mu = torch.randn(50, 5, generator=gen(0))
     log_sigma = 0.5 * torch.randn(50, 5, generator=gen(1))
-    expected = kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0)).mean(0)
-    torch.testing.assert_close(evaluate.kl_per_dimension(mu, log_sigma), expected)
+    expected = kl_divergence(Normal(mu, log_sigma.exp()), Normal(0.0, 1.0))
+    torch.testing.assert_close(losses.kl_per_dimension(mu, log_sigma), expected)
+    torch.testing.assert_close(losses.kl_per_dimension(mu, log_sigma).sum(1), losses.kl_to_standard_normal(mu, log_sigma))
 
 
 def test_active_units_counts_dimensions_whose_mean_varies():
@@ -201,38 +202,8 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="threshold"):
         evaluate.active_units(torch.zeros(5, 3), threshold=-1)
     with pytest.raises(ValueError, match="same shape"):
-        evaluate.kl_per_dimension(torch.zeros(5, 3), torch.zeros(5, 2))
+        losses.kl_per_dimension(torch.zeros(5, 3), torch.zeros(5, 2))
 
-
-def test_exercise_checks_of_notebook_08(capsys):
-    from vaelib import checks
-
-    for check in (checks.check_bits_per_dim, checks.check_bound_from_log_weights, checks.check_effective_beta):
-        assert check(None) is None
-        assert "Not attempted yet" in capsys.readouterr().out
-    # references written out independently of the checks' own code
-    assert checks.check_bits_per_dim(84.78 * math.log2(math.e) / 784)
-    with pytest.raises(AssertionError, match="ln 2"):
-        checks.check_bits_per_dim(84.78 / 784)
-    exact = float(torch.logsumexp(torch.tensor([-1000.0, -1001.0, -1003.0], dtype=torch.float64), 0)) - math.log(3)
-    assert checks.check_bound_from_log_weights(exact)
-    with pytest.raises(AssertionError, match="mean of the log-weights"):
-        checks.check_bound_from_log_weights(-3004.0 / 3)
-    with pytest.raises(AssertionError, match="underflows"):
-        checks.check_bound_from_log_weights(-math.inf)
-    assert checks.check_effective_beta(32 * 32 * 3)
-    with pytest.raises(AssertionError):
-        checks.check_effective_beta(784)
-
-
-def test_active_units_exercise_check_uses_the_shipped_model():
-    from vaelib import checks, pretrained
-
-    mu, _ = evaluate.encode_all(pretrained.load_pretrained("vae-beta-1"), evaluate.binarized_test_set())
-    expected = int((mu.double().numpy().var(axis=0) > 0.1).sum())  # numpy population variance
-    assert checks.check_active_units_at_threshold(expected)
-    with pytest.raises(AssertionError):
-        checks.check_active_units_at_threshold(expected + 1)
 
 
 def test_binarized_test_set_is_a_fixed_bernoulli_draw_of_the_grey_levels():

@@ -7,6 +7,7 @@ import pytest
 import scipy.linalg
 import torch
 
+import vaelib
 from vaelib import TrainConfig, linear
 
 
@@ -99,45 +100,11 @@ def test_bad_inputs_raise():
         linear.fit_linear(linear.LinearAutoencoder(12, 2), x, TrainConfig(binarize=True, progress=False))
 
 
-def test_exercise_checks_of_notebook_01():
-    from vaelib import checks, load_mnist
-    from vaelib.training import torch_threads
-
-    assert checks.check_principal_angles_example(None) is None
-    assert checks.check_principal_angles_example([0.0, 45.0])  # e2 against (e2 + e3) / sqrt(2): cos = 1 / sqrt(2)
-    with pytest.raises(AssertionError):
-        checks.check_principal_angles_example([0.0, 90.0])
-    with pytest.raises(AssertionError, match="look swapped"):
-        checks.check_principal_angles_example([45.0, 0.0])
-    with pytest.raises(AssertionError, match="degrees"):
-        checks.check_principal_angles_example([0.0, math.pi / 4])
-    with pytest.raises(AssertionError, match="expected a number"):
-        checks.check_principal_angles_example("forty-five")
-    with torch_threads(1):  # one thread: no slowdown when the test suite shares the cores
-        result = linear.pca(load_mnist("train").images, 2)
-        assert checks.check_explained_variance(result.variances.sum().item() / result.total_variance)
-        with pytest.raises(AssertionError):
-            checks.check_explained_variance(0.5)
-
-
-def test_exercise_check_rescaled_autoencoder():
-    """Exercise 01.3, against a reference written out: codes z' = A z, and decode(A^{-1} z') = decode(z)."""
-    from vaelib import Autoencoder, ModelConfig, checks, load_mnist
-
-    model = Autoencoder(ModelConfig(input_dim=784, hidden_dims=(32,), latent_dim=2), seed=3)
-    before = [p.clone() for p in model.parameters()]
-    a = torch.tensor([[10.0, 0.0], [3.0, 0.5]], dtype=torch.float64)
-    with torch.no_grad():
-        z = model.encode(load_mnist("test").images[:1000]).double()
-    z_new = z @ a.T
-    rms = lambda c: float(((c - c.mean(0)) ** 2).sum(1).mean().sqrt())  # noqa: E731
-    ratio = rms(z_new) / rms(z)
-    assert checks.check_rescaled_autoencoder(None, model) is None
-    assert checks.check_rescaled_autoencoder([0.0, ratio], model)
-    assert all(torch.equal(p, q) for p, q in zip(before, model.parameters()))  # the check edits a copy
-    with pytest.raises(AssertionError, match="float32 rounding"):
-        checks.check_rescaled_autoencoder([0.1, ratio], model)
-    with pytest.raises(AssertionError, match="Exercise 01.3: expected"):
-        checks.check_rescaled_autoencoder([0.0, 1.0], model)
-    with pytest.raises(AssertionError, match="two numbers"):
-        checks.check_rescaled_autoencoder(ratio, model)
+def test_pca_of_uint8_pixels_equals_pca_of_the_float_images():
+    """The bytes are converted a chunk at a time; the result is the float images' PCA, in float32."""
+    pixels = vaelib.load_mnist("test").pixels[:3000]
+    from_bytes, from_floats = linear.pca(pixels, 3), linear.pca(pixels / 255, 3)
+    assert from_bytes.components.dtype == from_bytes.variances.dtype == torch.float32
+    torch.testing.assert_close(from_bytes.variances, from_floats.variances, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(from_bytes.mean, from_floats.mean, rtol=1e-5, atol=1e-6)
+    assert from_bytes.total_variance == pytest.approx(from_floats.total_variance, rel=1e-5)

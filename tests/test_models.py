@@ -64,9 +64,25 @@ def test_reparameterize_gradcheck_in_float64():
 
 def test_sample_is_seeded_and_in_unit_interval():
     vae = VAE(ModelConfig(input_dim=30, hidden_dims=(16,), latent_dim=2))
-    a = vae.sample(10, torch.Generator().manual_seed(5))
-    b = vae.sample(10, torch.Generator().manual_seed(5))
+    a = vae.sample(10, torch.Generator().manual_seed(5), mean=True)
+    b = vae.sample(10, torch.Generator().manual_seed(5), mean=True)
     assert torch.equal(a, b) and a.min() >= 0 and a.max() <= 1
+
+
+def test_samples_are_bernoulli_draws_whose_average_is_the_mean():
+    """Without mean=True, sample gives 0/1 pixels; averaged over many draws at the same z they give the
+    decoder's probabilities, which is what mean=True returns (compared by Monte Carlo)."""
+    vae = VAE(ModelConfig(input_dim=30, hidden_dims=(16,), latent_dim=2), seed=1)
+    draws = vae.sample(10, torch.Generator().manual_seed(5))
+    assert set(draws.unique().tolist()) <= {0.0, 1.0}
+    z = torch.randn(1, 2, generator=torch.Generator().manual_seed(0))
+    probabilities = torch.sigmoid(vae.decode(z)).detach()
+    many = torch.bernoulli(probabilities.expand(20_000, -1), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(many.mean(0, keepdim=True), probabilities, atol=0.015, rtol=0)
+    # the same generator seed gives the same z for draws and means: the draws are coin flips of those means
+    means = vae.sample(200, torch.Generator().manual_seed(7), mean=True)
+    flips = vae.sample(200, torch.Generator().manual_seed(7))
+    assert ((flips == 1) <= (means > 0)).all() and abs(flips.mean() - means.mean()) < 0.02
 
 
 @pytest.mark.parametrize(

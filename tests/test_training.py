@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 import torch
 
+import vaelib
 from vaelib import VAE, Autoencoder, ModelConfig, TrainConfig, evaluate_loss, fit, load_mnist
 from vaelib.training import torch_threads
 
@@ -94,3 +95,66 @@ def test_fit_refuses_bad_data_and_models():
         fit(VAE(), torch.full((10, 784), float("nan")), QUICK)
     with pytest.raises(TypeError, match="Autoencoder or VAE"):
         fit(torch.nn.Linear(784, 784), torch.rand(10, 784), QUICK)
+
+
+# --- bad input that used to slip through ------------------------------------------------------------
+
+
+def _tiny():
+    return vaelib.VAE(vaelib.ModelConfig(input_dim=12, hidden_dims=(8,), latent_dim=2), seed=0)
+
+
+def test_grey_levels_0_to_255_are_refused_with_the_fix():
+    x = torch.randint(0, 256, (32, 12)).float()  # the classic forgotten / 255
+    with pytest.raises(ValueError, match="divide by 255"):
+        vaelib.fit(_tiny(), x, TrainConfig(num_epochs=1, progress=False))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        vaelib.bernoulli_nll(torch.zeros(4, 12), x[:4])
+
+
+def test_negative_pixels_are_refused():
+    x = torch.rand(32, 12, generator=torch.Generator().manual_seed(0)) - 0.5  # e.g. standardized images
+    with pytest.raises(ValueError, match=r"\[0, 1\], got values from -0\.4"):
+        vaelib.fit(_tiny(), x, TrainConfig(num_epochs=1, progress=False))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        vaelib.fit(_tiny(), x.abs(), TrainConfig(num_epochs=1, progress=False), test_x=x)
+
+
+@pytest.mark.parametrize("lr", [float("inf"), float("nan"), -1e-3, 0, True])
+def test_a_learning_rate_must_be_finite_and_positive(lr):
+    with pytest.raises(ValueError, match="finite positive"):
+        TrainConfig(lr=lr)
+
+
+def test_a_float64_batch_gets_a_vaelib_message():
+    model = _tiny()
+    with pytest.raises(TypeError, match=r"x is torch.float64 but the model's weights are torch.float32.*x.float\(\)"):
+        model.encode(torch.rand(3, 12, dtype=torch.float64))
+    with pytest.raises(TypeError, match="z is torch.float64"):
+        model.decode(torch.zeros(3, 2, dtype=torch.float64))
+    with pytest.raises(TypeError, match="float64"):
+        vaelib.fit(model, torch.rand(16, 12, dtype=torch.float64), TrainConfig(num_epochs=1, progress=False))
+
+
+def test_a_diverging_run_says_where_and_what_to_try():
+    model = _tiny()
+    with torch.no_grad():
+        model.decoder[0].weight[0, 0] = float("nan")  # what an exploding step leaves behind
+    x = torch.rand(64, 12, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(FloatingPointError, match=r"diverged in epoch 1, step 1: the weights became NaN.*\(lr = 0.001\): try lr = 0.0001"):
+        vaelib.fit(model, x, TrainConfig(num_epochs=1, batch_size=16, progress=False))
+    big = _tiny()
+    with pytest.raises(FloatingPointError, match="diverged in epoch"):
+        vaelib.fit(big, x, TrainConfig(num_epochs=50, batch_size=16, lr=1e12, progress=False))
+
+
+def test_history_keeps_every_batch_loss_and_after_epoch_sees_each_epoch():
+    x = torch.rand(100, 12, generator=torch.Generator().manual_seed(0))
+    seen = []
+    history = vaelib.fit(_tiny(), x, TrainConfig(num_epochs=3, batch_size=32, progress=False),
+                         after_epoch=lambda model, record: seen.append((record.epoch, model.training)))
+    assert len(history.step_losses) == 3 * 4  # 100 examples in batches of 32: 4 steps per epoch
+    assert seen == [(1, False), (2, False), (3, False)]  # called in eval mode, once per epoch
+    # the epoch's training loss is the example-weighted mean of its batch losses (the last batch has 4)
+    first = history.step_losses[:4]
+    assert history.records[0].train_loss == pytest.approx((32 * sum(first[:3]) + 4 * first[3]) / 100, rel=1e-5)

@@ -22,12 +22,14 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import markers  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB_REPO = "vae-course/vae-course"  # owner/name on GitHub, for the Binder links
 BINDER = "https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/notebooks/{path}"
 BADGE = "https://mybinder.org/badge_logo.svg"
 TOP, BOTTOM = "<!-- nav:top -->", "<!-- nav:bottom -->"
-CONTENTS_START, CONTENTS_END = "<!-- contents:start -->", "<!-- contents:end -->"
 
 
 def lessons(root: Path = ROOT) -> list[Path]:
@@ -131,8 +133,7 @@ def build(check: bool = False, root: Path = ROOT) -> list[str]:
         run = f"~{seconds} s" if seconds is not None else "?"
         name = title.split("·", 1)[-1].strip()
         rows.append(f"| {path.name[:2]} | [{name}](notebooks/{path.name}) | {summary_of(notebook)} | {run} |")
-    start, end = text.index(CONTENTS_START) + len(CONTENTS_START), text.index(CONTENTS_END)
-    new_text = text[:start] + "\n" + "\n".join(rows) + "\n" + text[end:]
+    new_text = markers.replace_section(text, "contents", "\n".join(rows))
     if new_text != text:
         changed.append("README.md")
         if not check:

@@ -27,8 +27,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vaelib import evaluate, pretrained  # noqa: E402
+import markers  # noqa: E402
+
+from vaelib import evaluate, losses, pretrained  # noqa: E402
 
 RESULTS = evaluate.RESULTS_FILE
 BINARIZE_SEED, ELBO_SEED = 0, 1
@@ -67,7 +70,7 @@ def measure(name: str, x: torch.Tensor) -> dict:
         "negative_elbo": terms.total.mean().item(),
         "reconstruction": terms.reconstruction.mean().item(),
         "kl": terms.kl.mean().item(),
-        "kl_per_dimension": evaluate.kl_per_dimension(mu, log_sigma).tolist(),
+        "kl_per_dimension": losses.kl_per_dimension(mu, log_sigma).mean(0).tolist(),
         "active_units": count,
         "iwae_negative_log_px": {},
         "iwae_seconds": {},
@@ -106,7 +109,6 @@ def table(results: dict) -> str:
 
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def readme_section(results: dict) -> str:
@@ -138,14 +140,8 @@ def readme_section(results: dict) -> str:
 
 
 def write_readme(results: dict, path: Path = README) -> bool:
-    """Replace the text between the results markers of README.md; return whether it changed."""
-    text = path.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{path} has no {START} ... {END} markers")
-    start, end = text.index(START) + len(START), text.index(END)
-    new = text[:start] + "\n" + readme_section(results) + "\n" + text[end:]
-    path.write_text(new)
-    return new != text
+    """Replace the results section of README.md; return whether it changed."""
+    return markers.write_section(path, "results", readme_section(results))
 
 
 def main(argv: list[str]) -> int:

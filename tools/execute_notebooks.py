@@ -5,13 +5,15 @@
     python tools/execute_notebooks.py notebooks/03-*.ipynb # only these
 
 Run it after changing a notebook or vaelib, then commit the notebooks: strict nbval compares the
-outputs stored here with a fresh run. Prints each notebook's wall time and records it (rounded up to
+outputs stored here with a fresh run. Lesson claims about their own run (``vaelib.claims.expect``) are
+strict here, as in the tests: the stored run must satisfy every one. Prints each notebook's wall time and records it (rounded up to
 5 s) in the notebook's metadata; a full run (no arguments) then refreshes the navigation
 (tools/build_navigation.py), which a partial run asks you to do.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,7 +38,8 @@ def execute(path: Path, timeout: int = 600) -> float:
         store_widget_state=False,
     )
     start = time.perf_counter()
-    client.execute()
+    # the stored run must satisfy every claim a lesson makes about it (vaelib.claims.expect raises)
+    client.execute(env={**os.environ, "VAELIB_STRICT_CLAIMS": "1", "PYTHONHASHSEED": "0"})
     seconds = time.perf_counter() - start
     # rounded up to 5 s so that re-running does not churn the README's contents table
     notebook.metadata.setdefault("course", {})["run_seconds"] = int(5 * -(-seconds // 5))

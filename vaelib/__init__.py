@@ -2,14 +2,23 @@
 
 Modules, one concept each: ``data`` (MNIST from the shipped IDX files), ``models`` (Autoencoder,
 VAE), ``losses`` (reconstruction NLL, Gaussian KL, negative ELBO), ``training`` (fit), ``plotting``,
-``checkpoints`` (safetensors weights with their configuration) and ``checks`` (exercise checks).
+``checkpoints`` (safetensors weights with their configuration), ``claims`` (a lesson's claims about its
+own run) and ``checks`` (exercise checks, one module per notebook, loaded on first use).
 """
 
-from . import checks, plotting
+import importlib
+
+from . import claims, plotting
 from .checkpoints import CheckpointError, load_model, save_model
 from .data import MNIST, ChecksumError, binarize, iterate_batches, load_mnist
 from .losses import ELBOTerms, bernoulli_nll, kl_to_standard_normal, negative_elbo
 from .models import VAE, Autoencoder, ModelConfig
-from .training import History, TrainConfig, evaluate_loss, fit, seed_everything
+from .training import History, TrainConfig, evaluate_loss, fit
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name == "checks":  # vaelib.checks.nb06...: imported when an exercise first asks for it
+        return importlib.import_module(".checks", __name__)
+    raise AttributeError(f"module 'vaelib' has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """Save and load model weights together with the configuration that built them.
 
 The format is safetensors: a JSON header and raw tensor bytes, nothing executable. The model kind
-and its :class:`~vaelib.models.ModelConfig` travel in the header's metadata, so a file always builds
+and its configuration (the class's ``config_class``, e.g. :class:`~vaelib.models.ModelConfig`) travel in the
+header's metadata, so a file always builds
 the right architecture. A file that is not safetensors (for example a ``torch.save`` pickle) is
 refused rather than unpickled: unpickling runs arbitrary code from the file.
 """
@@ -16,23 +17,24 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file, safe_open
 
-from .models import VAE, Autoencoder, ModelConfig
+from .classifier import Classifier
+from .models import VAE, Autoencoder
 
-_KINDS = {"VAE": VAE, "Autoencoder": Autoencoder}
+MODEL_KINDS = {"VAE": VAE, "Autoencoder": Autoencoder, "Classifier": Classifier}  # what a file may hold, by class name
 
 
 class CheckpointError(ValueError):
     """A weights file that cannot be trusted or does not fit the requested model."""
 
 
-def save_model(model: Autoencoder | VAE, path: str | Path, extra: dict[str, str] | None = None) -> Path:
+def save_model(model: torch.nn.Module, path: str | Path, extra: dict[str, str] | None = None) -> Path:
     """Write ``model``'s weights and configuration to a safetensors file; return the path.
 
     ``extra`` is free-form string metadata stored alongside (e.g. the command that trained it).
     """
     kind = type(model).__name__
-    if kind not in _KINDS:
-        raise TypeError(f"save_model takes a vaelib Autoencoder or VAE, got {kind}")
+    if kind not in MODEL_KINDS:
+        raise TypeError(f"save_model takes a vaelib model ({', '.join(MODEL_KINDS)}), got {kind}")
     metadata = {"kind": kind, "config": json.dumps(asdict(model.config))}
     for key, value in (extra or {}).items():
         if key in metadata or not isinstance(value, str):
@@ -60,7 +62,7 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         ) from exc
 
 
-def load_model(path: str | Path, expected_config: ModelConfig | None = None) -> Autoencoder | VAE:
+def load_model(path: str | Path, expected_config=None) -> torch.nn.Module:
     """Build the model a checkpoint describes and load its weights (in eval mode).
 
     Raises:
@@ -69,13 +71,17 @@ def load_model(path: str | Path, expected_config: ModelConfig | None = None) -> 
             ``expected_config``, or tensors that do not fit the architecture.
     """
     metadata = read_metadata(path)
-    if metadata.get("kind") not in _KINDS or "config" not in metadata:
+    if metadata.get("kind") not in MODEL_KINDS or "config" not in metadata:
         raise CheckpointError(f"{path} has no vaelib model metadata (kind and config)")
+    kind = MODEL_KINDS[metadata["kind"]]
     raw = json.loads(metadata["config"])
-    config = ModelConfig(input_dim=raw["input_dim"], hidden_dims=tuple(raw["hidden_dims"]), latent_dim=raw["latent_dim"])
+    try:  # JSON has lists where the configuration has tuples
+        config = kind.config_class(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: its configuration {raw} does not fit a {metadata['kind']}: {exc}") from exc
     if expected_config is not None and config != expected_config:
         raise CheckpointError(f"{path} holds a model with {config}, expected {expected_config}")
-    model = _KINDS[metadata["kind"]](config)
+    model = kind(config)
     state = load_file(str(path))
     try:
         model.load_state_dict(state, strict=True)
@@ -83,10 +89,3 @@ def load_model(path: str | Path, expected_config: ModelConfig | None = None) -> 
         raise CheckpointError(f"{path}: weights do not fit {metadata['kind']}({config}): {exc}") from exc
     return model.eval()
 
-
-def torch_load_weights_only(path: str | Path) -> dict[str, torch.Tensor]:
-    """Load a plain ``torch.save``'d state dict with ``weights_only=True`` (refuses arbitrary objects)."""
-    try:
-        return torch.load(Path(path), weights_only=True, map_location="cpu")
-    except Exception as exc:  # UnpicklingError and friends, all mean "not plain tensors"
-        raise CheckpointError(f"{path} is not a plain weights file and was refused: {exc}") from exc

@@ -1,8 +1,12 @@
 """MNIST from the four original IDX files shipped in ``data/mnist/``.
 
 Nothing is downloaded: the files live in the repository, and every load checks their SHA-256
-against the values published with them (``data/mnist/README.md``). Images come back as one
-float32 tensor of shape (N, 784) with values in [0, 1]; labels as int64 of shape (N,).
+against the values published with them (``data/mnist/README.md``). The pixels stay as they are
+stored, one uint8 tensor of shape (N, 784) with values 0..255 (47 MB for the training set, a quarter
+of float32); labels are int64 of shape (N,). ``MNIST.images`` converts to float32 intensities in
+[0, 1] on demand, and everything that walks through a data set in batches (``fit``, the evaluators)
+takes the bytes directly and converts one batch at a time, so no float copy of the training set is
+ever kept (a learner's session on Binder has 2 GB for everything).
 
 Training reads batches by slicing that one tensor with a seeded permutation
 (:func:`iterate_batches`), which avoids the per-item ``Dataset``/``DataLoader`` machinery.
@@ -21,9 +25,11 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from .paths import DATA_DIR
+
 IMAGE_SIDE = 28
 NUM_PIXELS = IMAGE_SIDE * IMAGE_SIDE  # 784
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+DEFAULT_DATA_DIR = DATA_DIR
 
 # SHA-256 of the .gz files as shipped (data/mnist/README.md).
 SHA256 = {
@@ -45,18 +51,26 @@ class ChecksumError(ValueError):
 
 @dataclass(frozen=True)
 class MNIST:
-    """One split of MNIST: ``images`` (N, 784) float32 in [0, 1] and ``labels`` (N,) int64."""
+    """One split of MNIST: ``pixels`` (N, 784) uint8 in 0..255 as stored, and ``labels`` (N,) int64."""
 
-    images: torch.Tensor
+    pixels: torch.Tensor
     labels: torch.Tensor
 
     def __len__(self) -> int:
-        return self.images.shape[0]
+        return self.pixels.shape[0]
+
+    @property
+    def images(self) -> torch.Tensor:
+        """The images as float32 intensities in [0, 1], (N, 784): a new tensor on every access
+        (188 MB for the training set). Slice the pixels first for a few images: ``split.pixels[:40] / 255``."""
+        return as_images(self.pixels)
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def as_images(x: torch.Tensor) -> torch.Tensor:
+    """Pixel intensities as floats: uint8 bytes 0..255 become float32 in [0, 1]; floating tensors pass unchanged."""
+    if not torch.is_tensor(x):
+        raise TypeError(f"as_images expects a torch.Tensor, got {type(x).__name__}")
+    return x.to(torch.float32).div_(255.0) if x.dtype == torch.uint8 else x
 
 
 def _read_verified(path: Path) -> bytes:
@@ -118,20 +132,25 @@ def load_mnist(
     images = load_mnist_pixels(split, folder)  # checks ``split``
     label_name = _FILES[split][1]
     labels = _parse_idx(_read_verified(folder / label_name), _LABEL_MAGIC, folder / label_name)
-    x = torch.from_numpy(images.astype(np.float32)).div_(255.0)  # in place: one copy
+    x = torch.from_numpy(images.copy())  # uint8, writable (the parsed bytes are read-only)
     y = torch.from_numpy(labels.astype(np.int64))
     if subset is not None:
         if not isinstance(subset, int) or isinstance(subset, bool) or not 0 < subset <= len(x):
             raise ValueError(f"subset must be an int in [1, {len(x)}], got {subset!r}")
         keep = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:subset]
         x, y = x[keep], y[keep]
-    return MNIST(images=x, labels=y)
+    return MNIST(pixels=x, labels=y)
 
 
 def binarize(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """One Bernoulli draw per pixel with probability equal to its grey level (dynamic binarization)."""
+    """One Bernoulli draw per pixel with probability equal to its grey level (dynamic binarization).
+
+    ``x`` holds intensities in [0, 1] or uint8 pixels; the result is float32 (or ``x``'s float dtype), 0 or 1.
+    """
+    if torch.is_tensor(x) and x.dtype == torch.uint8:
+        x = as_images(x)
     if not torch.is_tensor(x) or not x.is_floating_point():
-        raise TypeError(f"binarize expects a floating-point tensor, got {type(x).__name__}")
+        raise TypeError(f"binarize expects a floating-point or uint8 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
     if x.numel() and (x.min() < 0 or x.max() > 1):
         raise ValueError("binarize expects grey levels in [0, 1]")
     return torch.bernoulli(x, generator=generator)
@@ -146,6 +165,7 @@ def iterate_batches(
     """Yield mini-batches of rows of ``x``; shuffled with ``generator`` when ``shuffle`` is true.
 
     The last batch may be smaller. Slicing one preloaded tensor costs a single gather per batch.
+    uint8 pixels come out as float32 intensities in [0, 1] (:func:`as_images`), one batch at a time.
     """
     if not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -153,6 +173,6 @@ def iterate_batches(
     order = torch.randperm(n, generator=generator) if shuffle else None
     for start in range(0, n, batch_size):
         if order is None:
-            yield x[start : start + batch_size]
+            yield as_images(x[start : start + batch_size])
         else:
-            yield x.index_select(0, order[start : start + batch_size])
+            yield as_images(x.index_select(0, order[start : start + batch_size]))

@@ -13,9 +13,9 @@ Inside:
   the K-dimensional diagonal case;
 - ``is_identity`` (``sp.simplify(a - b) == 0``) and ``to_function`` (lambdify into NumPy or PyTorch);
 - ``elbo_chain``: the seed article's derivation of the ELBO, line by line, as SymPy values;
-  ``chain_residuals`` / ``chain_table``: check a chain of equalities and show it as Markdown;
-- ``Verdict`` and ``verification_table``: checks of a text's equations as a Markdown table, each row
-  decided either by a computation or (notation only, flagged as such) by reading.
+  ``chain_residuals`` / ``chain_table``: check a chain of equalities and show it as Markdown.
+
+(``vaelib.audit`` turns such checks of a text's equations into a verdict table.)
 
 Scales must be known positive (``sp.Symbol("sigma", positive=True)``): that assumption is what lets
 log(sqrt(2*pi*sigma**2)) split into log(2*pi)/2 + log(sigma).
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import sympy as sp
 
@@ -106,7 +105,7 @@ def diagonal_gaussian_expectation(expr, zs: Sequence, means: Sequence, stds: Seq
     return sp.integrate(substituted * density, *[(t, -sp.oo, sp.oo) for t in ts])
 
 
-def gaussian_expectation(expr, z, mean, std) -> sp.Expr:
+def gaussian_expectation(expr, z, mean=0, std=1) -> sp.Expr:
     """E[expr] for z ~ N(mean, std^2): substitute z = mean + std * t, integrate against N(t; 0, 1)."""
     return diagonal_gaussian_expectation(expr, [z], [mean], [std])
 
@@ -255,52 +254,4 @@ def chain_table(lines: Sequence[str], residuals: Sequence) -> str:
     for i, (line, r) in enumerate(zip(lines, residuals)):
         verdict = "" if r is None else ("✅" if r == 0 else "❌")
         rows.append(f"| {i} | ${line}$ | {'(start)' if r is None else f'${sp.latex(r)}$'} | {verdict} |")
-    return "\n".join(rows)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One equation of a text, the check that decides it, and the corrected form if it fails."""
-
-    label: str  # where the equation is, e.g. "appendix, 1-D result"
-    claim: str  # the equation as the text writes it (LaTeX, no $)
-    holds: bool  # outcome of the check
-    check: str  # what decides, in words (Markdown; LaTeX allowed inside $...$)
-    correct: str = ""  # the corrected form (LaTeX, no $) when holds is False
-    kind: str = "maths"  # "maths" or "notation": what is wrong when it fails
-    by_reading: bool = False  # True: a judgement of notation made by reading, not the outcome of a computation
-
-    def __post_init__(self):
-        if not isinstance(self.holds, bool):
-            raise TypeError(f"holds must be a bool, got {type(self.holds).__name__}")
-        if self.kind not in ("maths", "notation"):
-            raise ValueError(f"kind must be 'maths' or 'notation', got {self.kind!r}")
-        if self.by_reading and self.kind != "notation":
-            raise ValueError(f"{self.label}: only notation can be judged by reading; maths needs a computed check")
-        if not self.holds and not self.correct:
-            raise ValueError(f"{self.label}: a failed check needs the corrected form")
-
-    @property
-    def status(self) -> str:
-        if self.holds:
-            return "✅ notation fine" if self.by_reading else "✅ verified"
-        return "❌ wrong" if self.kind == "maths" else "⚠️ wrong notation"
-
-    @property
-    def decided_by(self) -> str:
-        return "reading" if self.by_reading else "computation"
-
-
-def verification_table(verdicts: Sequence[Verdict]) -> str:
-    """A Markdown table: one row per verdict (pipes in LaTeX must be written \\mid or \\Vert)."""
-    rows = ["| # | where | the text writes | verdict | decided by | correct form | the check or the reason |",
-            "| --- | --- | --- | --- | --- | --- | --- |"]
-    for i, v in enumerate(verdicts, start=1):
-        if not isinstance(v, Verdict):
-            raise TypeError(f"verdicts must be Verdict objects, got {type(v).__name__}")
-        cells = [str(i), v.label, f"${v.claim}$", v.status, v.decided_by,
-                 f"${v.correct}$" if v.correct else "(as written)", v.check]
-        if any("|" in cell for cell in cells):
-            raise ValueError(f"row {i}: write | as \\mid or \\Vert, a bare | breaks the Markdown table")
-        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)

@@ -15,8 +15,9 @@ Inside:
 - :func:`binarized_test_set`: the fixed binarized MNIST test set all shipped numbers are measured on,
   and :func:`shipped_results`, those numbers (``results/evaluation.json``, written by
   ``tools/evaluate_models.py``).
-- :func:`kl_per_dimension` and :func:`active_units`: a latent unit u is *active* when
-  Cov_x(E_q[u|x]) > 0.01 (Burda et al. 2015); inactive units have collapsed to the prior.
+- :func:`active_units`: a latent unit u is *active* when Cov_x(E_q[u|x]) > 0.01 (Burda et al. 2015);
+  inactive units have collapsed to the prior (``losses.kl_per_dimension(mu, log_sigma).mean(0)`` gives
+  the KL each unit carries).
 
 Units: nats per example (summed over pixels and latent dimensions) unless a name says otherwise.
 """
@@ -33,13 +34,13 @@ import torch
 import torch.nn.functional as F
 
 from .data import binarize, iterate_batches, load_mnist
-from .losses import ELBOTerms, negative_elbo
+from .losses import LOG_2PI, ELBOTerms, negative_elbo
 from .models import VAE
-from .validation import check_positive_int, check_tensor
+from .paths import RESULTS_DIR
+from .validation import check_images, check_positive_int, check_tensor
 
-LOG_2PI = math.log(2.0 * math.pi)
 NOISE_BLOCK = 100  # samples of noise drawn per call to the generator
-RESULTS_FILE = Path(__file__).resolve().parent.parent / "results" / "evaluation.json"
+RESULTS_FILE = RESULTS_DIR / "evaluation.json"
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def importance_weighted_bound(
     Returns float64 (the logsumexp itself runs in the model's dtype).
     """
     model = _as_model(model)
-    check_tensor(x, "x", ndim=2)
+    check_images(x, "x", unit_interval=False)  # any real data for a LatentModel (tests: probabilistic PCA)
     check_positive_int(k, "k")
     check_positive_int(sample_chunk, "sample_chunk")
     check_positive_int(batch_size, "batch_size")
@@ -139,7 +140,7 @@ def negative_elbo_terms(model: VAE, x: torch.Tensor, generator: torch.Generator,
     """Per-example reconstruction (one sample), analytic KL and their sum, the negative ELBO, in nats."""
     if not isinstance(model, VAE):
         raise TypeError(f"negative_elbo_terms takes a vaelib VAE, got {type(model).__name__}")
-    check_tensor(x, "x", ndim=2, last_dim=model.config.input_dim)
+    check_images(x, "x", last_dim=model.config.input_dim)
     check_positive_int(batch_size, "batch_size")
     parts = []
     for batch in iterate_batches(x, batch_size, shuffle=False):
@@ -152,16 +153,6 @@ def bits_per_dim(nats: float | torch.Tensor, num_dims: int = 784) -> float | tor
     """Convert nats per example into bits per dimension: nats / (num_dims * ln 2)."""
     check_positive_int(num_dims, "num_dims")
     return nats / (num_dims * math.log(2.0))
-
-
-def kl_per_dimension(mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
-    """KL(q(z_j|x) || N(0, 1)) of each latent dimension j, averaged over the rows: shape (K,), in nats."""
-    check_tensor(mu, "mu", ndim=2)
-    check_tensor(log_sigma, "log_sigma", ndim=2)
-    if mu.shape != log_sigma.shape:
-        raise ValueError(f"mu and log_sigma must have the same shape, got {tuple(mu.shape)} and {tuple(log_sigma.shape)}")
-    two_log_sigma = 2.0 * log_sigma
-    return 0.5 * (mu.square() + torch.expm1(two_log_sigma) - two_log_sigma).mean(0)
 
 
 def active_units(mu: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.Tensor]:
@@ -181,7 +172,8 @@ def active_units(mu: torch.Tensor, threshold: float = 0.01) -> tuple[int, torch.
 
 @torch.no_grad()
 def encode_all(model: VAE, x: torch.Tensor, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mu, log_sigma) of every row of ``x``, computed batch by batch."""
+    """(mu, log_sigma) of every row of ``x`` (images, or uint8 pixels), computed batch by batch."""
+    check_images(x, "x", unit_interval=False)
     check_positive_int(batch_size, "batch_size")
     pairs = [model.encode(batch) for batch in iterate_batches(x, batch_size, shuffle=False)]
     return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])

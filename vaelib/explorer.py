@@ -25,18 +25,21 @@ import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .data import IMAGE_SIDE
+from .data import IMAGE_SIDE, as_images, iterate_batches
+from .evaluate import encode_all
 from .latent_gaps import line_between
 from .models import VAE, Autoencoder
 from .plotting import image_grid, latent_scatter
-from .validation import check_positive_int, check_tensor
+from .validation import check_images, check_positive_int, check_tensor
 
 
-def codes(model: Autoencoder | VAE, x: torch.Tensor) -> torch.Tensor:
-    """Latent codes of images: the point z for an Autoencoder, the mean mu of q(z|x) for a VAE."""
-    with torch.no_grad():
-        out = model.encode(x)
-    return out[0] if isinstance(model, VAE) else out
+@torch.no_grad()
+def codes(model: Autoencoder | VAE, x: torch.Tensor, batch_size: int = 10_000) -> torch.Tensor:
+    """Latent codes of images (or uint8 pixels): the point z for an Autoencoder, the mean mu of q(z|x) for a VAE."""
+    if isinstance(model, VAE):
+        return encode_all(model, x, batch_size)[0]
+    check_images(x, "x", unit_interval=False)
+    return torch.cat([model.encode(batch) for batch in iterate_batches(x, batch_size, shuffle=False)])
 
 
 def decode(model: Autoencoder | VAE, z: torch.Tensor) -> torch.Tensor:
@@ -53,10 +56,10 @@ def nearest_images(
     Brute force with one matrix product per batch (in float64), which in 784 dimensions beats
     the k-d tree that :func:`vaelib.latent_gaps.nearest` uses for 2-D codes. Returns ((n,), (n,) int64).
     """
-    check_tensor(images, "images", ndim=2)
-    check_tensor(reference, "reference", ndim=2, last_dim=images.shape[1])
+    check_images(images, "images", unit_interval=False)
+    check_images(reference, "reference", last_dim=images.shape[1], unit_interval=False)
     check_positive_int(batch_size, "batch_size")
-    reference = reference.double()  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
+    images, reference = as_images(images), as_images(reference).double()  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
     reference_sq = torch.linalg.vector_norm(reference, dim=1).square()  # (m,), without an (m, d) temporary
     distances, indices = [], []
     for start in range(0, images.shape[0], batch_size):
@@ -123,9 +126,6 @@ def latent_second_moment(model: VAE, x: torch.Tensor, batch_size: int = 10_000) 
     The second moment of the codes z = mu + sigma * eps, averaged over the data: 1 for the prior N(0, I).
     Batches keep the memory to one batch of hidden activations. Returns (latent_dim,).
     """
-    from .evaluate import encode_all
-
-    check_tensor(x, "x", ndim=2)
     mu, log_sigma = encode_all(model, x, batch_size)
     return (mu.double().square() + torch.exp(2 * log_sigma.double())).mean(dim=0).float()
 
@@ -217,42 +217,3 @@ class LatentExplorer:
         big = np.kron(self.image(z1, z2), np.ones((8, 8)))  # 224 x 224, crisp pixels
         plt.imsave(buffer, big, cmap="gray_r", vmin=0, vmax=1, format="png")
         self.digit.value = buffer.getvalue()
-
-
-# ---- exercise checks of notebook 07 (each computes its reference itself) ----
-
-
-def check_quantile_coordinate(answer) -> bool:
-    """Exercise 07.1: z_1 of the 4th column (index 3) of a 15 x 15 manifold grid at quantiles 0.05 .. 0.95."""
-    from .checks import check_close
-    from .plotting import prior_quantile_grid
-
-    expected = float(prior_quantile_grid(15, edge=0.05)[3, 0]) if answer is not None else 0.0
-    return check_close("Exercise 07.1", answer, expected, rtol=1e-3,
-                       hint="The 15 probabilities are evenly spaced from 0.05 to 0.95; "
-                            "map the 4th through the inverse normal CDF.")
-
-
-def check_aggregate_variance(answer, model: VAE, x: torch.Tensor) -> bool:
-    """Exercise 07.2: the variance of z_1 under the aggregate posterior q(z) = mean over x of q(z|x)."""
-    from .checks import check_close
-
-    if answer is None:
-        return check_close("Exercise 07.2", None, 0.0)
-    with torch.no_grad():
-        mu, log_sigma = model.encode(x)
-    # law of total variance: Var[z_1] = Var_x[mu_1(x)] + E_x[sigma_1(x)^2]
-    expected = mu[:, 0].var(unbiased=False).item() + torch.exp(2 * log_sigma[:, 0]).mean().item()
-    return check_close("Exercise 07.2", answer, expected, rtol=2e-3,
-                       hint="Law of total variance: the variance of the means plus the mean of the variances sigma^2.")
-
-
-def check_digit_at_origin(answer, model: Autoencoder | VAE, x: torch.Tensor, labels: torch.Tensor) -> bool:
-    """Exercise 07.3: the label of the real image nearest (in pixels) to the digit decoded at z = (0, 0)."""
-    from .checks import check_close
-
-    if answer is None:
-        return check_close("Exercise 07.3", None, 0.0)
-    _, index = nearest_images(decode(model, torch.zeros(1, 2)), x)
-    return check_close("Exercise 07.3", answer, int(labels[index[0]]), rtol=0, atol=0.1,
-                       hint="Decode z = (0, 0), find the nearest test image with explorer.nearest_images, read its label.")

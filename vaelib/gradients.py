@@ -1,4 +1,4 @@
-"""Two Monte Carlo estimators of the gradient of an expectation, and SymPy proofs of why they work.
+"""Two Monte Carlo estimators of the gradient of an expectation: the score function and the pathwise one.
 
 The quantity is g = d/d(mu, sigma) E_{z ~ N(mu, sigma^2)}[f(z)], per latent dimension.
 
@@ -13,23 +13,18 @@ Mnih 2020, "Monte Carlo Gradient Estimation in Machine Learning", JMLR). Both es
 computed with autograd, as in a real model: the pathwise one differentiates through the sample, the
 score-function one differentiates a surrogate (f(z) - baseline) * log q(z) with f(z) held constant.
 
-:func:`gaussian_expectation` integrates a polynomial against a Gaussian density in SymPy (one
-monomial at a time, each integral cached), which is enough to prove both gradient identities for any
-polynomial f of a given degree with symbolic coefficients.
+Notebook 05 checks the two gradient identities symbolically with :func:`vaelib.derive.gaussian_expectation`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Callable
 
-import sympy as sp
 import torch
 
 from .losses import bernoulli_nll
 from .models import VAE
-from .checks import NOT_ATTEMPTED, check_close
 from .validation import check_positive_int, check_tensor
 
 METHODS = ("pathwise", "score")
@@ -111,83 +106,3 @@ def decoder_log_likelihood(model: VAE, x: torch.Tensor) -> Callable[[torch.Tenso
         return -bernoulli_nll(logits, x.expand_as(logits)).reshape(z.shape[:-1])
 
     return f
-
-
-@lru_cache(maxsize=256)
-def _monomial_expectation(k: int, mean: sp.Expr, std: sp.Expr) -> sp.Expr:
-    """E[v^k] for v ~ N(mean, std^2), by integrating against the density."""
-    v = sp.Dummy("v", real=True)
-    density = sp.exp(-((v - mean) ** 2) / (2 * std**2)) / sp.sqrt(2 * sp.pi * std**2)
-    return sp.simplify(sp.integrate(v**k * density, (v, -sp.oo, sp.oo)))
-
-
-def gaussian_expectation(expr: sp.Expr, variable: sp.Symbol, mean=0, std=1) -> sp.Expr:
-    """E[expr] for ``variable`` ~ N(mean, std^2), where ``expr`` is a polynomial in ``variable``.
-
-    Coefficients may be symbols (e.g. mu, sigma, a_k). Declare ``std`` positive (``positive=True``)
-    so SymPy can evaluate the integrals.
-    """
-    mean, std = sp.sympify(mean), sp.sympify(std)
-    try:
-        poly = sp.Poly(sp.expand(expr), variable)
-    except sp.PolynomialError as exc:
-        raise ValueError(f"gaussian_expectation needs a polynomial in {variable}, got {expr}") from exc
-    return sp.expand(sum(coeff * _monomial_expectation(k, mean, std) for (k,), coeff in poly.terms()))
-
-
-# ---- exercise checks of notebook 05 (each computes its reference itself) ----
-
-
-def check_cubic_gradient(answer) -> bool:
-    """Exercise: the exact d/dmu E[z^3] for z ~ N(1, 2^2)."""
-    z, mu = sp.symbols("z mu", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
-    expected = sp.diff(gaussian_expectation(z**3, z, mu, sigma), mu).subs({mu: 1, sigma: 2})
-    return check_close("d/dmu E[z^3]", answer, float(expected), rtol=1e-6,
-                       hint="Expand E[(mu + sigma*eps)^3] using E[eps] = E[eps^3] = 0 and E[eps^2] = 1, then differentiate.")
-
-
-def check_sigma_gradient_of_quartic(answer) -> bool:
-    """Exercise: d/dsigma E[z^4] for z ~ N(mu, sigma^2), as a SymPy expression in mu and sigma."""
-    name = "d/dsigma E[z^4]"
-    if answer is None:
-        print(f"{name}: {NOT_ATTEMPTED}")
-        return None  # nothing to show under the cell: the learner has not answered yet
-    z, mu = sp.symbols("z mu", real=True)
-    sigma = sp.Symbol("sigma", positive=True)
-    expected = sp.diff(gaussian_expectation(z**4, z, mu, sigma), sigma)
-    answer = sp.sympify(answer)
-    unknown = {s.name for s in answer.free_symbols} - {"mu", "sigma"}
-    if unknown:
-        raise AssertionError(f"{name}: the answer should depend only on symbols named mu and sigma, found {sorted(unknown)}")
-    answer = answer.subs({s: {"mu": mu, "sigma": sigma}[s.name] for s in answer.free_symbols})
-    if sp.simplify(answer - expected) != 0:
-        raise AssertionError(f"{name}: got {answer}, which is not the derivative. Hint: E[eps^4] = 3; "
-                             "or let gaussian_expectation do the integral and sp.diff the result.")
-    print(f"{name}: correct.")
-    return True
-
-
-def check_baseline(answer) -> bool:
-    """Exercise: a baseline b that makes the score-function estimate of d/dmu E[z^2 + 10] at mu = 0.5,
-    sigma = 1 at least 5 times less variable than b = 0."""
-    name = "baseline"
-    if answer is None:
-        print(f"{name}: {NOT_ATTEMPTED}")
-        return None  # nothing to show under the cell: the learner has not answered yet
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        raise AssertionError(f"{name}: expected a number, got {type(answer).__name__}")
-
-    def variance(b: float) -> float:
-        estimates = estimate_gradients(lambda z: (z**2 + 10).sum(-1), torch.tensor([0.5]), torch.tensor([1.0]),
-                                       1, 20000, torch.Generator().manual_seed(0), "score", baseline=b)
-        return estimates.mu.var().item()
-
-    ratio = variance(0.0) / variance(float(answer))
-    if ratio < 5:
-        effect = (f"reduces the variance only {ratio:.1f}-fold" if ratio >= 1
-                  else f"makes the variance {1 / ratio:.0f} times larger")
-        raise AssertionError(f"{name}: b = {answer} {effect} (need 5 times smaller). "
-                             "Hint: subtract roughly the typical value of f(z), i.e. about E[f(z)].")
-    print(f"{name}: correct (variance {ratio:.0f} times smaller than without a baseline).")
-    return True

@@ -18,21 +18,21 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .data import iterate_batches
+from .data import as_images, iterate_batches
 from .training import TrainConfig, torch_threads
-from .validation import check_positive_int, check_tensor
+from .validation import check_images, check_positive_int, check_tensor
 
 
 _CHUNK = 2048  # rows per chunk when a whole data set is scanned (keeps temporaries to a few MB)
 
 
 def _check_in_chunks(x, name: str, last_dim: int | None = None) -> None:
-    """check_tensor, chunk by chunk: checking 60,000 images at once costs ~300 MB of temporaries."""
+    """check_images, chunk by chunk: checking 60,000 float images at once costs ~300 MB of temporaries."""
     if not torch.is_tensor(x) or x.dim() != 2 or len(x) == 0:
-        check_tensor(x, name, ndim=2, last_dim=last_dim)  # raises the usual message
+        check_images(x, name, last_dim=last_dim, unit_interval=False)  # raises the usual message
         raise ValueError(f"{name} must hold at least one row")
     for chunk in x.split(_CHUNK):
-        check_tensor(chunk, name, ndim=2, last_dim=last_dim)
+        check_images(chunk, name, last_dim=last_dim, unit_interval=False)
 
 
 @dataclass(frozen=True)
@@ -60,26 +60,27 @@ class PCA:
 def pca(x: torch.Tensor, k: int) -> PCA:
     """Principal component analysis of the rows of ``x`` (n, input_dim), keeping ``k`` components.
 
-    The covariance (divided by n) is accumulated chunk by chunk in the dtype of ``x`` (float32 for
-    MNIST: fast, relative error ~1e-6, and no centred copy of the whole data set in memory), then
-    eigen-decomposed in float64.
+    The covariance (divided by n) is accumulated chunk by chunk in float32 for MNIST (uint8 pixels are
+    converted a chunk at a time: fast, relative error ~1e-6, and no float or centred copy of the whole
+    data set in memory), then eigen-decomposed in float64.
     """
     _check_in_chunks(x, "x")
     check_positive_int(k, "k")
     if k > x.shape[1]:
         raise ValueError(f"k must be at most input_dim = {x.shape[1]}, got {k}")
-    mean = x.mean(dim=0)  # (input_dim,)
+    dtype = as_images(x[:1]).dtype  # the data's float dtype (float32 for uint8 pixels)
+    mean = (sum(as_images(chunk).double().sum(dim=0) for chunk in x.split(_CHUNK)) / x.shape[0]).to(dtype)
     covariance = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64)
     for chunk in x.split(_CHUNK):
-        centred = chunk - mean  # (<= _CHUNK, input_dim)
+        centred = as_images(chunk) - mean  # (<= _CHUNK, input_dim)
         covariance += (centred.T @ centred).double()
     covariance /= x.shape[0]  # (input_dim, input_dim)
     eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending
     order = torch.argsort(eigenvalues, descending=True)[:k]
     return PCA(
         mean=mean,
-        components=eigenvectors[:, order].T.contiguous().to(x.dtype),
-        variances=eigenvalues[order].to(x.dtype),
+        components=eigenvectors[:, order].T.contiguous().to(dtype),
+        variances=eigenvalues[order].to(dtype),
         total_variance=float(eigenvalues.clamp(min=0).sum()),
     )
 

@@ -25,9 +25,9 @@ import sympy as sp
 import torch
 
 from . import derive
+from .losses import LOG_2PI
 from .validation import check_positive_int, check_tensor
 
-LOG_2PI = math.log(2.0 * math.pi)
 
 
 def _float64(value, name: str) -> torch.Tensor:

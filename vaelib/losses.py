@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-from .validation import check_beta, check_same_shape, check_tensor
+from .validation import check_beta, check_same_shape, check_tensor, check_unit_interval
+
+LOG_2PI = math.log(2.0 * math.pi)  # the constant of every Gaussian log-density
 
 
 @dataclass(frozen=True)
@@ -30,23 +34,30 @@ class ELBOTerms:
     total: torch.Tensor  # reconstruction + beta * kl
 
 
-def kl_to_standard_normal(mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, diag(sigma^2)) || N(0, I)) per example, in nats, summed over latent dimensions.
+def kl_per_dimension(mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu_k, sigma_k^2) || N(0, 1)) of every example and latent dimension k, in nats: (batch, latent_dim).
 
-    Closed form (derived in notebook 04): 1/2 * sum_k (mu_k^2 + sigma_k^2 - 2 log sigma_k - 1).
+    Closed form (derived in notebook 04): 1/2 (mu_k^2 + sigma_k^2 - 2 log sigma_k - 1).
     Written as mu^2 + expm1(2 log_sigma) - 2 log_sigma so that it stays accurate near sigma = 1,
-    where sigma^2 - 1 - log sigma^2 would cancel to float32 rounding noise.
-
-    Args:
-        mu, log_sigma: (batch, latent_dim).
-    Returns:
-        (batch,) tensor of KL values >= 0.
+    where sigma^2 - 1 - log sigma^2 would cancel to float32 rounding noise. ``.mean(0)`` gives the KL
+    each latent unit carries on average (notebook 08: units near 0 have collapsed to the prior).
     """
     check_tensor(mu, "mu", ndim=2)
     check_tensor(log_sigma, "log_sigma", ndim=2)
     check_same_shape(mu, log_sigma, "mu", "log_sigma")
     two_log_sigma = 2.0 * log_sigma
-    return 0.5 * (mu.square() + torch.expm1(two_log_sigma) - two_log_sigma).sum(dim=1)
+    return 0.5 * (mu.square() + torch.expm1(two_log_sigma) - two_log_sigma)
+
+
+def kl_to_standard_normal(mu: torch.Tensor, log_sigma: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag(sigma^2)) || N(0, I)) per example, in nats, summed over latent dimensions.
+
+    Args:
+        mu, log_sigma: (batch, latent_dim).
+    Returns:
+        (batch,) tensor of KL values >= 0 (the sum of :func:`kl_per_dimension` over k).
+    """
+    return kl_per_dimension(mu, log_sigma).sum(dim=1)
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -67,6 +78,7 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     check_tensor(logits, "logits", ndim=2)
     check_tensor(x, "x", ndim=2)
     check_same_shape(logits, x, "logits", "x")
+    check_unit_interval(x, "x")  # grey levels 0..255 would give negative "likelihoods" without complaint
     return F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
 
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .data import NUM_PIXELS
-from .validation import check_positive_int, check_tensor
+from .validation import check_model_dtype, check_positive_int, check_tensor
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
 class Autoencoder(nn.Module):
     """Deterministic autoencoder: x -> z (a point) -> Bernoulli logits of x."""
 
+    config_class = ModelConfig
+
     def __init__(self, config: ModelConfig = ModelConfig(), seed: int = 0):
         super().__init__()
         self.config = config
@@ -60,11 +62,13 @@ class Autoencoder(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, input_dim) -> z of shape (batch, latent_dim)."""
         check_tensor(x, "x", ndim=2, last_dim=self.config.input_dim)
+        check_model_dtype(x, "x", self)
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(batch, latent_dim) -> logits of shape (batch, input_dim)."""
         check_tensor(z, "z", ndim=2, last_dim=self.config.latent_dim)
+        check_model_dtype(z, "z", self)
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,6 +78,8 @@ class Autoencoder(nn.Module):
 
 class VAE(nn.Module):
     """Variational autoencoder with a diagonal-Gaussian encoder and a Bernoulli decoder."""
+
+    config_class = ModelConfig
 
     def __init__(self, config: ModelConfig = ModelConfig(), seed: int = 0):
         super().__init__()
@@ -92,6 +98,7 @@ class VAE(nn.Module):
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, input_dim) -> (mu, log_sigma), each (batch, latent_dim)."""
         check_tensor(x, "x", ndim=2, last_dim=self.config.input_dim)
+        check_model_dtype(x, "x", self)
         h = self.encoder(x)  # (batch, hidden)
         return self.fc_mu(h), self.fc_log_sigma(h)
 
@@ -106,6 +113,7 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(batch, latent_dim) -> Bernoulli logits (batch, input_dim)."""
         check_tensor(z, "z", ndim=2, last_dim=self.config.latent_dim)
+        check_model_dtype(z, "z", self)
         return self.decoder(z)
 
     def forward(
@@ -117,8 +125,14 @@ class VAE(nn.Module):
         return self.decoder(z), mu, log_sigma
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw z ~ N(0, I) from the prior and return decoded pixel probabilities (n, input_dim)."""
+    def sample(self, n: int, generator: torch.Generator | None = None, *, mean: bool = False) -> torch.Tensor:
+        """Generate ``n`` images: z ~ N(0, I) from the prior, then x ~ p(x|z), shape (n, input_dim).
+
+        By default each pixel is a real Bernoulli draw, 0 or 1: what the model actually generates.
+        With ``mean=True`` it returns the decoder's pixel probabilities E[x|z] instead, the smooth
+        images most figures show; averaging over the coin flips is the main source of their blur.
+        """
         check_positive_int(n, "n")
         z = torch.randn(n, self.config.latent_dim, generator=generator)
-        return torch.sigmoid(self.decoder(z))
+        probabilities = torch.sigmoid(self.decoder(z))
+        return probabilities if mean else torch.bernoulli(probabilities, generator=generator)

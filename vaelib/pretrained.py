@@ -6,31 +6,29 @@ was trained for 20 epochs). Those weights ship in ``models/<name>.safetensors``.
 the training recipe (:class:`~vaelib.training.TrainConfig`), and the test loss it reached, so that
 
 * :func:`load_pretrained` refuses a file whose bytes are not the ones recorded, and
-* :func:`train_pretrained` (``python tools/train_models.py <name>``) retrains it from scratch with
-  exactly that recipe; the test suite checks the remade model reaches the recorded test loss.
+* ``python tools/train_models.py <name>`` (maintainers) retrains it from scratch with exactly that
+  recipe: ``VAE(spec.model_config, seed=spec.model_seed)`` trained by ``fit`` with ``spec.train_config``;
+  the test suite checks that the remade model reaches the recorded test loss.
 
 Adding a model is one :class:`PretrainedModel` literal in ``_ENTRIES`` plus its file.
-Files are written by :func:`save_pretrained` with their header metadata in sorted order, so the same
-weights always give the same bytes (safetensors itself writes metadata in a random order).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from .checkpoints import CheckpointError, load_model, save_model
+from .checkpoints import MODEL_KINDS, CheckpointError, load_model
+from .classifier import ClassifierConfig, probabilities
 from .data import load_mnist
 from .models import VAE, Autoencoder, ModelConfig
-from .training import History, TrainConfig, evaluate_loss, fit
+from .paths import MODELS_DIR
+from .training import TrainConfig, evaluate_loss
 
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-_KINDS = {"VAE": VAE, "Autoencoder": Autoencoder}
+DEFAULT_MODELS_DIR = MODELS_DIR
 
 
 @dataclass(frozen=True)
@@ -38,11 +36,11 @@ class PretrainedModel:
     """One shipped model: what it is, the file that holds it, and the recipe that remakes it."""
 
     name: str  # registry key; the file is models/<name>.safetensors
-    kind: str  # "VAE" or "Autoencoder"
-    model_config: ModelConfig  # architecture
+    kind: str  # a class name of checkpoints.MODEL_KINDS: "VAE", "Autoencoder", "Classifier"
+    model_config: ModelConfig | ClassifierConfig  # architecture (the kind's config_class)
     train_config: TrainConfig  # the exact training recipe (epochs, batch, lr, seed, threads, ...)
     sha256: str  # SHA-256 of the shipped file's bytes
-    test_loss: float  # nats per test image: negative ELBO (VAE) or reconstruction NLL (Autoencoder)
+    test_loss: float  # nats per test image: negative ELBO (VAE), reconstruction NLL (Autoencoder), cross-entropy (Classifier)
     tolerance: float  # nats: a retrained model's test loss must land within this of test_loss
     seconds: float  # training wall time when the shipped file was made (2 threads, informational)
     description: str  # one line for models/README.md
@@ -51,10 +49,11 @@ class PretrainedModel:
     eval_seed: int = 0  # seed of the one-sample ELBO estimate (and binarization) on the test set
 
     def __post_init__(self):
-        if self.kind not in _KINDS:
-            raise ValueError(f"kind must be one of {sorted(_KINDS)}, got {self.kind!r}")
-        if not isinstance(self.model_config, ModelConfig) or not isinstance(self.train_config, TrainConfig):
-            raise TypeError("model_config must be a ModelConfig and train_config a TrainConfig")
+        if self.kind not in MODEL_KINDS:
+            raise ValueError(f"kind must be one of {sorted(MODEL_KINDS)}, got {self.kind!r}")
+        config_class = MODEL_KINDS[self.kind].config_class
+        if not isinstance(self.model_config, config_class) or not isinstance(self.train_config, TrainConfig):
+            raise TypeError(f"model_config must be a {config_class.__name__} and train_config a TrainConfig")
         if not self.tolerance > 0:
             raise ValueError(f"tolerance must be positive, got {self.tolerance!r}")
 
@@ -66,7 +65,28 @@ class PretrainedModel:
     def command(self) -> str:
         return f"python tools/train_models.py {self.name}"
 
+    def untrained_model(self) -> Autoencoder | VAE:
+        """The model this entry starts from: its architecture, initialized with its seed."""
+        return MODEL_KINDS[self.kind](self.model_config, seed=self.model_seed)
 
+
+def _beta_sweep(beta: float, sha256: str, test_loss: float, tolerance: float, seconds: float) -> PretrainedModel:
+    """One model of notebook 08's beta sweep: 784-200-200-50, binarized MNIST, 10 epochs, this beta."""
+    return PretrainedModel(
+        name=f"vae-beta-{beta:g}",
+        kind="VAE",
+        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
+        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=beta, seed=0, binarize=True, num_threads=1),
+        sha256=sha256,
+        test_loss=test_loss,
+        tolerance=tolerance,
+        seconds=seconds,
+        description=f"beta-VAE sweep, beta = {beta:g}: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
+    )
+
+
+# Tolerances: at least 1.5 times the largest deviation of the test loss measured when retraining with
+# other seeds or under other numerics settings (models/spread.json; tests/test_pretrained.py checks).
 _ENTRIES = (
     PretrainedModel(
         name="vae-2d",
@@ -75,7 +95,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=20, batch_size=128, lr=1e-3, beta=1.0, seed=0, num_threads=2),
         sha256="672215a0ed640ee6e43930e3c3a0d73b4642af7cf0cb926be449481a0e7141ab",
         test_loss=152.723,
-        tolerance=3.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
+        tolerance=3.0,
         seconds=218.0,
         description="VAE 784-400-2 (ReLU), Bernoulli decoder, grey-level MNIST; the seed article's 20 epochs",
     ),
@@ -86,7 +106,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=20, batch_size=128, lr=1e-3, seed=0, num_threads=2),
         sha256="610676d8b5f5e831616285d128b2eea8ce8e03184b0a0b1682878160e737d087",
         test_loss=141.855,
-        tolerance=3.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
+        tolerance=3.0,
         seconds=178.0,
         description="plain autoencoder 784-400-2 (ReLU), cross-entropy loss, same data and budget as vae-2d",
     ),
@@ -97,9 +117,31 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=3, batch_size=128, lr=1e-3, seed=0, num_threads=1),
         sha256="7efb8d29543e299abf6137b0ec54a9dab2d5d044ec42165dea962b4b9222bccf",
         test_loss=150.253,
-        tolerance=5.0,  # 1.5 x the largest seed-to-seed deviation (models/README.md)
+        tolerance=5.0,
         seconds=21.0,
         description="plain autoencoder 784-256-64-2: the one notebook 01 trains (its constants, 3 epochs), for notebook 06",
+    ),
+    PretrainedModel(
+        name="ae-20d",
+        kind="Autoencoder",
+        model_config=ModelConfig(input_dim=784, hidden_dims=(400,), latent_dim=20),
+        train_config=TrainConfig(num_epochs=3, batch_size=128, lr=1e-3, seed=0, num_threads=1),
+        sha256="a929c55fc073cc7ae8854bfb09f4301b2c35ef814f848e8fcd96b8dbe8582dfd",
+        test_loss=74.709,
+        tolerance=1.0,
+        seconds=85.6,
+        description="plain autoencoder 784-400-20: notebook 06's VAE recipe (3 epochs) without the KL term, for its 20-D comparison",
+    ),
+    PretrainedModel(
+        name="digit-classifier",
+        kind="Classifier",
+        model_config=ClassifierConfig(input_dim=784, hidden_dims=(256,), num_classes=10),
+        train_config=TrainConfig(num_epochs=3, batch_size=128, lr=1e-3, seed=0, num_threads=1),
+        sha256="f1d2c34d2d1adbbb36b4ed984c3ea5e1615b4deca843dcb92a20e3a6c166e9bd",
+        test_loss=0.103,
+        tolerance=1.0,
+        seconds=34.6,
+        description="digit classifier 784-256-10 (ReLU MLP, cross-entropy), the measuring instrument of notebook 06",
     ),
     PretrainedModel(
         name="vae-binarized",
@@ -108,76 +150,16 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=25, batch_size=128, lr=1e-3, beta=1.0, seed=0, binarize=True, num_threads=1),
         sha256="10444d1bc0c4f8f0a6a7804fc9fa8b2331c094d95b05f7e293b051e804eec44d",
         test_loss=100.566,
-        tolerance=1.5,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
+        tolerance=1.5,
         seconds=505.1,
         description="VAE 784-200-200-50 (ReLU) as in Burda et al. 2015, dynamically binarized MNIST, 25 epochs (notebook 08)",
     ),
-    PretrainedModel(
-        name="vae-beta-0.25",
-        kind="VAE",
-        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
-        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=0.25, seed=0, binarize=True, num_threads=1),
-        sha256="0337699ade213fe2bd0a5582e4ec35a5e50a4d75343adbdf5f445ace83f91f35",
-        test_loss=111.005,
-        tolerance=2.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
-        seconds=258.6,
-        description="beta-VAE sweep, beta = 0.25: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
-    ),
-    PretrainedModel(
-        name="vae-beta-0.5",
-        kind="VAE",
-        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
-        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=0.5, seed=0, binarize=True, num_threads=1),
-        sha256="a692a63620d6c2bfc9accf73f1a3518b7d2274c9f578fecfef1cf3de2a8940ca",
-        test_loss=105.509,
-        tolerance=1.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
-        seconds=401.9,
-        description="beta-VAE sweep, beta = 0.5: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
-    ),
-    PretrainedModel(
-        name="vae-beta-1",
-        kind="VAE",
-        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
-        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=1.0, seed=0, binarize=True, num_threads=1),
-        sha256="7cceea432a10ada97978ea25ac908930a034e302d8b5f833360141ff626b310e",
-        test_loss=105.691,
-        tolerance=2.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
-        seconds=231.8,
-        description="beta-VAE sweep, beta = 1: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
-    ),
-    PretrainedModel(
-        name="vae-beta-2",
-        kind="VAE",
-        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
-        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=2.0, seed=0, binarize=True, num_threads=1),
-        sha256="2d4ec419e805f2c507802b1f10fcf1d44ab704266fccd03aabc64d5ef70bdd9a",
-        test_loss=114.349,
-        tolerance=1.0,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
-        seconds=263.9,
-        description="beta-VAE sweep, beta = 2: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
-    ),
-    PretrainedModel(
-        name="vae-beta-4",
-        kind="VAE",
-        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
-        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=4.0, seed=0, binarize=True, num_threads=1),
-        sha256="3fd94e786da6bc1e5fa3d9337dcaed9dda5b66d0bc070005664eadb3c7954f8d",
-        test_loss=129.263,
-        tolerance=1.5,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
-        seconds=235.4,
-        description="beta-VAE sweep, beta = 4: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
-    ),
-    PretrainedModel(
-        name="vae-beta-8",
-        kind="VAE",
-        model_config=ModelConfig(input_dim=784, hidden_dims=(200, 200), latent_dim=50),
-        train_config=TrainConfig(num_epochs=10, batch_size=128, lr=1e-3, beta=8.0, seed=0, binarize=True, num_threads=1),
-        sha256="002b4bd58e8f4350b393b0ecd2ffad67353129665d99e566cfe700e20f8bdf13",
-        test_loss=157.670,
-        tolerance=8.5,  # 1.5 x the largest seed-to-seed deviation, rounded up to 0.5 (models/README.md)
-        seconds=297.5,
-        description="beta-VAE sweep, beta = 8: 784-200-200-50, dynamically binarized MNIST, 10 epochs (notebook 08)",
-    ),
+    _beta_sweep(0.25, "0337699ade213fe2bd0a5582e4ec35a5e50a4d75343adbdf5f445ace83f91f35", test_loss=111.005, tolerance=2.0, seconds=258.6),
+    _beta_sweep(0.5, "a692a63620d6c2bfc9accf73f1a3518b7d2274c9f578fecfef1cf3de2a8940ca", test_loss=105.509, tolerance=1.0, seconds=401.9),
+    _beta_sweep(1.0, "7cceea432a10ada97978ea25ac908930a034e302d8b5f833360141ff626b310e", test_loss=105.691, tolerance=2.0, seconds=231.8),
+    _beta_sweep(2.0, "2d4ec419e805f2c507802b1f10fcf1d44ab704266fccd03aabc64d5ef70bdd9a", test_loss=114.349, tolerance=1.0, seconds=263.9),
+    _beta_sweep(4.0, "3fd94e786da6bc1e5fa3d9337dcaed9dda5b66d0bc070005664eadb3c7954f8d", test_loss=129.263, tolerance=1.5, seconds=235.4),
+    _beta_sweep(8.0, "002b4bd58e8f4350b393b0ecd2ffad67353129665d99e566cfe700e20f8bdf13", test_loss=157.670, tolerance=8.5, seconds=297.5),
 )
 REGISTRY: dict[str, PretrainedModel] = {entry.name: entry for entry in _ENTRIES}
 
@@ -212,71 +194,16 @@ def load_pretrained(name: str, models_dir: str | Path | None = None) -> Autoenco
     return model
 
 
-def test_loss_of(name: str, model: Autoencoder | VAE, test_x: torch.Tensor | None = None) -> float:
-    """Mean test loss (nats per image) of ``model`` measured the way the registry records it."""
+def test_loss_of(name: str, model: torch.nn.Module, test_x: torch.Tensor | None = None) -> float:
+    """Mean test loss (nats per image) of ``model`` measured the way the registry records it.
+
+    ``test_x`` defaults to the MNIST test images (uint8 pixels); a classifier is scored on their labels.
+    """
     spec = entry(name)
-    test_x = load_mnist("test").images if test_x is None else test_x
+    test = load_mnist("test")
+    test_x = test.pixels if test_x is None else test_x
+    if spec.kind == "Classifier":
+        probs = probabilities(model, test_x).clamp_min(1e-30)
+        return -probs.log().gather(1, test.labels[: len(test_x), None]).mean().item()
     result = evaluate_loss(model, test_x, beta=1.0, seed=spec.eval_seed, binarize=spec.train_config.binarize)
     return result["loss"]
-
-
-def train_pretrained(
-    name: str,
-    progress: bool = True,
-    train_x: torch.Tensor | None = None,
-    test_x: torch.Tensor | None = None,
-    num_threads: int | None = None,
-) -> tuple[Autoencoder | VAE, History]:
-    """Train the model ``name`` from scratch with its recorded recipe; return it and its history.
-
-    ``train_x`` defaults to MNIST (the recorded subset of the training split); pass it to avoid
-    loading MNIST again. ``test_x``, if given, is evaluated after every epoch (the history's test
-    columns). ``progress`` toggles the progress bar; ``num_threads`` overrides the recipe's thread
-    count (on the CPUs tried the weights came out bit-identical at 1 and 2 threads: only speed changes).
-    """
-    spec = entry(name)
-    if train_x is None:
-        train_x = load_mnist("train", subset=spec.train_subset).images
-    model = _KINDS[spec.kind](spec.model_config, seed=spec.model_seed)
-    config = replace(spec.train_config, progress=progress)
-    if num_threads is not None:
-        config = replace(config, num_threads=num_threads)
-    history = fit(model, train_x, config, test_x)
-    return model, history
-
-
-def save_pretrained(name: str, model: Autoencoder | VAE, models_dir: str | Path | None = None) -> Path:
-    """Write ``model`` to ``models_dir/<name>.safetensors`` with a canonical (sorted) header."""
-    spec = entry(name)
-    path = Path(models_dir or DEFAULT_MODELS_DIR) / spec.file
-    recipe = json.dumps(asdict(spec.train_config), sort_keys=True)
-    save_model(model, path, extra={"name": name, "command": spec.command, "train_config": recipe})
-    _canonicalize_header(path)
-    return path
-
-
-def _canonicalize_header(path: Path) -> None:
-    """Rewrite a safetensors header with its metadata keys sorted (same length, same tensors)."""
-    raw = path.read_bytes()
-    n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8 : 8 + n])
-    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
-    text = json.dumps(header, separators=(",", ":")).encode()
-    if len(text) > n:
-        raise CheckpointError(f"{path}: canonical header is longer than the original ({len(text)} > {n})")
-    path.write_bytes(raw[:8] + text.ljust(n, b" ") + raw[8 + n :])
-
-
-def make(
-    name: str, models_dir: str | Path | None = None, progress: bool = True, num_threads: int | None = None
-) -> dict[str, float | str]:
-    """Retrain ``name`` from scratch, save it; return {"path", "sha256", "test_loss", "seconds"}.
-
-    ``seconds`` is the wall time of training alone (MNIST loading and the test evaluation excluded).
-    """
-    train_x, test_x = load_mnist("train", subset=entry(name).train_subset).images, load_mnist("test").images
-    start = time.perf_counter()
-    model, _ = train_pretrained(name, progress=progress, train_x=train_x, num_threads=num_threads)
-    seconds = time.perf_counter() - start
-    path = save_pretrained(name, model, models_dir)
-    return {"path": str(path), "sha256": sha256_of(path), "test_loss": test_loss_of(name, model, test_x), "seconds": seconds}

@@ -9,12 +9,12 @@ Randomness (shuffling, binarization, the reparameterization noise) comes from on
 
 from __future__ import annotations
 
-import random
+import math
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -22,7 +22,7 @@ from .data import binarize as binarize_pixels
 from .data import iterate_batches
 from .losses import ELBOTerms, bernoulli_nll, negative_elbo
 from .models import VAE, Autoencoder
-from .validation import check_beta, check_positive_int, check_tensor
+from .validation import check_beta, check_images, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class TrainConfig:
     def __post_init__(self):
         check_positive_int(self.num_epochs, "num_epochs")
         check_positive_int(self.batch_size, "batch_size")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if isinstance(self.lr, bool) or not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a finite positive number, got {self.lr!r}")
         check_beta(self.beta)
         if self.num_threads is not None:
             check_positive_int(self.num_threads, "num_threads")
@@ -64,9 +64,10 @@ class EpochRecord:
 
 @dataclass
 class History:
-    """Per-epoch records of a :func:`fit` call."""
+    """What a :func:`fit` call measured: one record per epoch, and the training loss of every batch."""
 
     records: list[EpochRecord] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)  # each batch's loss (nats per example), in order
 
     def column(self, name: str) -> list:
         """All epochs' values of one field, e.g. ``history.column("test_loss")``."""
@@ -74,13 +75,6 @@ class History:
 
     def as_dicts(self) -> list[dict]:
         return [asdict(r) for r in self.records]
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and torch's global generators (for code that uses them)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @contextmanager
@@ -121,7 +115,7 @@ def evaluate_loss(
 
     For a VAE the reconstruction term uses one reparameterized sample per example, seeded by ``seed``.
     """
-    check_tensor(x, "x", ndim=2, last_dim=model.config.input_dim)
+    check_images(x, "x", last_dim=model.config.input_dim)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
@@ -138,6 +132,21 @@ def evaluate_loss(
     return {k: v / x.shape[0] for k, v in sums.items()}
 
 
+def _finite_loss(model, x, config: TrainConfig, generator, epoch: int, step: int) -> ELBOTerms:
+    """The batch loss, or an error saying where training diverged and what to try."""
+    where = f"training diverged in epoch {epoch}, step {step}"
+    advice = f"usually the learning rate is too large (lr = {config.lr:g}): try lr = {config.lr / 10:g}"
+    try:
+        terms = batch_loss(model, x, config.beta, generator)
+    except ValueError as error:  # NaN weights give NaN logits, which the loss refuses
+        if "NaN or infinite" not in str(error):
+            raise
+        raise FloatingPointError(f"{where}: the weights became NaN or infinite ({error}); {advice}") from error
+    if not torch.isfinite(terms.total):
+        raise FloatingPointError(f"{where}: the loss is {terms.total.item()}; {advice}")
+    return terms
+
+
 def _adam(model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
     """Adam with the fused kernel where this torch build supports it on CPU."""
     try:
@@ -151,20 +160,24 @@ def fit(
     train_x: torch.Tensor,
     config: TrainConfig = TrainConfig(),
     test_x: torch.Tensor | None = None,
+    after_epoch: Callable[[Autoencoder | VAE, EpochRecord], None] | None = None,
 ) -> History:
-    """Train ``model`` in place on the rows of ``train_x`` and return the per-epoch history.
+    """Train ``model`` in place on the rows of ``train_x`` and return its history.
 
     Args:
         model: a :class:`~vaelib.models.Autoencoder` or :class:`~vaelib.models.VAE`.
-        train_x: (N, input_dim) float tensor in [0, 1].
+        train_x: (N, input_dim) images: uint8 pixels 0..255 (``mnist.pixels``, converted one batch at a
+            time, so no float copy of the data set is made) or floats in [0, 1].
         config: hyperparameters (epochs, batch size, learning rate, beta, seed, threads, ...).
         test_x: optional held-out images; their loss is recorded after every epoch.
+        after_epoch: optional function called as ``after_epoch(model, record)`` after every epoch
+            (e.g. to draw samples as training goes on); it must not change the model.
     """
     if not isinstance(model, (Autoencoder, VAE)):
         raise TypeError(f"model must be a vaelib Autoencoder or VAE, got {type(model).__name__}")
-    check_tensor(train_x, "train_x", ndim=2, last_dim=model.config.input_dim)
+    check_images(train_x, "train_x", last_dim=model.config.input_dim)
     if test_x is not None:
-        check_tensor(test_x, "test_x", ndim=2, last_dim=model.config.input_dim)
+        check_images(test_x, "test_x", last_dim=model.config.input_dim)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = _adam(model, config.lr)
     history = History()
@@ -176,17 +189,20 @@ def fit(
             model.train()
             bar.set_description(f"epoch {epoch}/{config.num_epochs}")
             sums = torch.zeros(3)  # (total, reconstruction, kl) summed over examples
+            batch_losses = []  # 0-d tensors: converted once per epoch, not once per step
             start = time.perf_counter()
-            for x in iterate_batches(train_x, config.batch_size, generator):
+            for step, x in enumerate(iterate_batches(train_x, config.batch_size, generator), start=1):
                 if config.binarize:
                     x = binarize_pixels(x, generator)
-                terms = batch_loss(model, x, config.beta, generator)
+                terms = _finite_loss(model, x, config, generator, epoch, step)
                 optimizer.zero_grad(set_to_none=True)
                 terms.total.backward()
                 optimizer.step()
                 sums += torch.stack([terms.total, terms.reconstruction, terms.kl]).detach() * x.shape[0]
+                batch_losses.append(terms.total.detach())
                 bar.update(1)
             seconds = time.perf_counter() - start
+            history.step_losses += torch.stack(batch_losses).tolist()
             train = (sums / train_x.shape[0]).tolist()
             test = (
                 evaluate_loss(model, test_x, config.beta, seed=config.seed, binarize=config.binarize)
@@ -209,5 +225,11 @@ def fit(
             if test:
                 postfix["test"] = f"{test['loss']:.1f}"
             bar.set_postfix(postfix)
+            if after_epoch is not None:
+                was_training = model.training
+                model.eval()
+                with torch.no_grad():
+                    after_epoch(model, history.records[-1])
+                model.train(was_training)
     model.eval()
     return history

@@ -10,7 +10,8 @@ def check_tensor(value, name: str, ndim: int | None = None, last_dim: int | None
     if not torch.is_tensor(value):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        hint = " (MNIST bytes 0..255: vaelib.data.as_images converts them)" if value.dtype == torch.uint8 else ""
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}{hint}")
     if ndim is not None and value.dim() != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}")
     if last_dim is not None and value.shape[-1] != last_dim:
@@ -22,6 +23,37 @@ def check_tensor(value, name: str, ndim: int | None = None, last_dim: int | None
     if not torch.isfinite(value.sum()) and not torch.isfinite(value).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return value
+
+
+def check_images(value, name: str, last_dim: int | None = None, unit_interval: bool = True) -> torch.Tensor:
+    """Images as ``fit`` and the evaluators take them: uint8 bytes 0..255 (converted batch by batch)
+    or a floating tensor, of shape (n, last_dim), with values in [0, 1] when ``unit_interval``."""
+    if torch.is_tensor(value) and value.dtype == torch.uint8:
+        if value.dim() != 2 or (last_dim is not None and value.shape[-1] != last_dim):
+            raise ValueError(f"{name} must have shape (n, {last_dim or 'input_dim'}), got {tuple(value.shape)}")
+        return value
+    check_tensor(value, name, ndim=2, last_dim=last_dim)
+    if unit_interval:
+        check_unit_interval(value, name)
+    return value
+
+
+def check_unit_interval(x: torch.Tensor, name: str) -> None:
+    """Raise unless every value of ``x`` lies in [0, 1]: pixel intensities, Bernoulli targets."""
+    if x.numel() == 0:
+        return
+    low, high = (v.item() for v in torch.aminmax(x))
+    if low < 0 or high > 1:
+        hint = " MNIST's bytes run from 0 to 255: divide by 255 first." if 1 < high <= 255 and low >= 0 else ""
+        raise ValueError(f"{name} must hold pixel intensities in [0, 1], got values from {low:.4g} to {high:.4g}.{hint}")
+
+
+def check_model_dtype(x: torch.Tensor, name: str, model: torch.nn.Module) -> None:
+    """Raise unless ``x`` has the dtype of the model's weights, saying how to convert either."""
+    dtype = next(model.parameters()).dtype
+    if x.dtype != dtype:
+        raise TypeError(f"{name} is {x.dtype} but the model's weights are {dtype}: convert the data "
+                        f"({name}.to({dtype}), e.g. {name}.float()) or the model (model.to({x.dtype}))")
 
 
 def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
