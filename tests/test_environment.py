@@ -1,13 +1,18 @@
-"""The pinned environment, its Binder copy, the set-up tool and what Binder would build."""
+"""The pinned environment, its Binder copy, the set-up tool, the PyTorch build each route promises and what
+Binder would build."""
 
 import importlib.metadata
 import importlib.util
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+
+from vaelib.environment import INSTALL_RECORD, torch_build_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,13 +28,17 @@ def test_binder_environment_is_an_exact_copy():
     assert (ROOT / "binder" / "environment.yml").read_bytes() == (ROOT / "environment.yml").read_bytes()
 
 
-def test_every_conda_dependency_is_pinned_and_torch_is_cpu_only():
-    lines = [l.strip()[2:] for l in (ROOT / "environment.yml").read_text().splitlines() if l.startswith("  - ")]
+@pytest.mark.parametrize("environment_file", ["environment.yml", "binder/environment.yml"])
+def test_every_conda_dependency_is_pinned_and_torch_is_cpu_only(environment_file):
+    """What the conda and Binder routes promise: every package pinned, PyTorch's CPU-only build."""
+    lines = [l.strip()[2:] for l in (ROOT / environment_file).read_text().splitlines() if l.startswith("  - ")]
     deps = lines[lines.index("python=3.11") :]
     for dep in deps:
         assert dep == "pip" or re.fullmatch(r"[a-z0-9\-]+=\d[\w.]*", dep), f"not pinned: {dep}"
     names = {d.split("=")[0] for d in deps}
-    assert "pytorch-cpu" in names and not names & {"pytorch", "pytorch-gpu", "cudatoolkit", "torchvision"}
+    assert "pytorch-cpu" in names, f"{environment_file}: PyTorch must be the pytorch-cpu package"
+    gpu = {n for n in names if n in {"pytorch", "pytorch-gpu", "torchvision"} or n.startswith(("cuda", "pytorch-cuda", "nvidia"))}
+    assert not gpu, f"{environment_file}: GPU packages {sorted(gpu)}"
     for required in ["numpy", "scipy", "sympy", "matplotlib-base", "jupyterlab", "nbval", "ipywidgets", "tqdm", "safetensors"]:
         assert required in names
 
@@ -58,8 +67,44 @@ def test_the_running_environment_has_exactly_the_pinned_versions():
         assert installed.split("+")[0] == version, f"{name}: installed {installed}, pinned {version}"
 
 
-def test_torch_is_a_cpu_build():
-    assert torch.version.cuda is None
+def test_the_installed_torch_is_the_build_its_install_route_promised():
+    """conda/Binder: the CPU-only build; tools/course.py's .venv: exactly the build its record names.
+
+    A CUDA build in .venv is not a failure when the set-up recorded it (it falls back to the default
+    build where no CPU-only one can be reached: more disk, same results); a record that does not
+    match the torch in use is.
+    """
+    problems = torch_build_problems(Path(sys.prefix), torch.__version__, torch.version.cuda, torch.version.hip)
+    assert problems == []
+
+
+def _record(prefix, version, cuda, hip=None, cpu_only=None):
+    cpu_only = (cuda is None and hip is None) if cpu_only is None else cpu_only
+    torch_build = {"version": version, "cuda": cuda, "hip": hip, "cpu_only": cpu_only}
+    (prefix / INSTALL_RECORD).write_text(json.dumps({"requirements_sha256": "x", "torch": torch_build}))
+
+
+def test_torch_build_check_holds_a_venv_to_its_record(tmp_path):
+    _record(tmp_path, "2.13.0+cpu", None)
+    assert torch_build_problems(tmp_path, "2.13.0+cpu", None) == []
+    assert torch_build_problems(tmp_path, "2.13.0", "13.0") != []  # CPU recorded, CUDA installed
+    _record(tmp_path, "2.13.0", "13.0")
+    assert torch_build_problems(tmp_path, "2.13.0", "13.0") == []  # a recorded fallback is kept
+    assert torch_build_problems(tmp_path, "2.13.0+cpu", None) != []  # CUDA recorded, CPU installed
+    assert torch_build_problems(tmp_path, "2.13.0", "12.8") != []  # another CUDA build
+    _record(tmp_path, "2.13.0", "13.0", cpu_only=True)  # a record that contradicts itself
+    assert any("cpu_only=True" in p for p in torch_build_problems(tmp_path, "2.13.0", "13.0"))
+    (tmp_path / INSTALL_RECORD).write_text("{not json")
+    assert any("unreadable" in p for p in torch_build_problems(tmp_path, "2.13.0+cpu", None))
+
+
+def test_torch_build_check_holds_conda_to_pytorch_cpu_and_knows_no_other_route(tmp_path):
+    (tmp_path / "conda-meta").mkdir()
+    assert torch_build_problems(tmp_path, "2.13.0", None) == []
+    assert any("pytorch-cpu" in p for p in torch_build_problems(tmp_path, "2.13.0", "12.8"))
+    assert torch_build_problems(tmp_path, "2.13.0", None, "6.4") != []  # a ROCm build is not CPU-only either
+    (tmp_path / "conda-meta").rmdir()
+    assert any("neither by tools/course.py" in p for p in torch_build_problems(tmp_path, "2.13.0+cpu", None))
 
 
 def test_repo2docker_builds_from_binder_environment_and_runs_postbuild():

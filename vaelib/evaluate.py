@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from .data import binarize, iterate_batches, load_mnist
 from .losses import LOG_2PI, ELBOTerms, negative_elbo
@@ -52,15 +51,12 @@ class LatentModel:
 
 
 def latent_model(model: VAE) -> LatentModel:
-    """The :class:`LatentModel` of a vaelib VAE: its encoder and its Bernoulli decoder."""
-    if not isinstance(model, VAE):
-        raise TypeError(f"latent_model takes a vaelib VAE, got {type(model).__name__}")
+    """The :class:`LatentModel` of a vaelib VAE: its encoder, and its decoder's likelihood."""
+    if not isinstance(model, VAE) or model.conditional:
+        raise TypeError(f"latent_model takes an unconditional vaelib VAE, got {type(model).__name__}")
 
     def log_px_given_z(x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        logits = model.decoder(z)  # (s, n, d)
-        # log Bernoulli(x; sigmoid(l)) = x l - softplus(l), summed over pixels; the einsum avoids an
-        # (s, n, d) temporary for x * l, which keeps the memory per chunk to two such tensors
-        return torch.einsum("snd,nd->sn", logits, x) - F.softplus(logits).sum(-1)
+        return -model.reconstruction_nll(model.decoder(z), x)  # z (s, n, K) -> (s, n)
 
     return LatentModel(encode=model.encode, log_px_given_z=log_px_given_z)
 

@@ -89,22 +89,25 @@ def negative_elbo(
     log_sigma: torch.Tensor,
     beta: float = 1.0,
     reduction: str = "mean",
+    nll=bernoulli_nll,
 ) -> ELBOTerms:
     """The VAE loss: reconstruction NLL + beta * KL, in nats per example.
 
     Args:
-        logits: decoder logits for one sample z ~ q(z|x), (batch, num_pixels).
+        logits: decoder outputs for one sample z ~ q(z|x), (batch, num_pixels): Bernoulli logits, or
+            the parameters of another likelihood together with its ``nll``.
         x: targets in [0, 1], (batch, num_pixels).
         mu, log_sigma: encoder outputs, (batch, latent_dim).
         beta: weight of the KL term (beta = 1 is the ELBO; Higgins et al. 2017 for beta != 1).
         reduction: ``"mean"`` averages over the batch; ``"none"`` returns per-example values.
+        nll: -log p(x|z) per example from (decoder outputs, x); Bernoulli by default.
     """
     beta = check_beta(beta)
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     if logits.shape[0] != mu.shape[0]:
         raise ValueError(f"logits and mu must have the same batch size, got {logits.shape[0]} and {mu.shape[0]}")
-    reconstruction = bernoulli_nll(logits, x)  # (batch,)
+    reconstruction = nll(logits, x)  # (batch,)
     kl = kl_to_standard_normal(mu, log_sigma)  # (batch,)
     total = reconstruction + beta * kl
     if reduction == "mean":

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .data import NUM_PIXELS
+from .losses import bernoulli_nll
 from .validation import check_model_dtype, check_positive_int, check_tensor
 
 
@@ -77,9 +79,16 @@ class Autoencoder(nn.Module):
 
 
 class VAE(nn.Module):
-    """Variational autoencoder with a diagonal-Gaussian encoder and a Bernoulli decoder."""
+    """Variational autoencoder with a diagonal-Gaussian encoder and a Bernoulli decoder.
+
+    The interface every VAE of the course shares (``fit`` and ``vaelib.evaluate`` rely on it):
+    ``encode(x) -> (mu, log_sigma)``, ``decoder(z)`` / ``decode(z)`` -> the likelihood's parameters,
+    ``reconstruction_nll(parameters, x)`` -> -log p(x|z), and ``conditional`` (whether encode and
+    decode also take the digit label).
+    """
 
     config_class = ModelConfig
+    conditional = False
 
     def __init__(self, config: ModelConfig = ModelConfig(), seed: int = 0):
         super().__init__()
@@ -123,6 +132,16 @@ class VAE(nn.Module):
         mu, log_sigma = self.encode(x)
         z = self.reparameterize(mu, log_sigma, generator)  # (batch, latent_dim)
         return self.decoder(z), mu, log_sigma
+
+    @staticmethod
+    def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x|z) in nats, summed over pixels, for independent Bernoulli pixels with these logits.
+
+        ``logits`` of shape (..., d) broadcast against ``x`` (n, d), e.g. k samples (k, n, d) -> (k, n).
+        """
+        if logits.shape == x.shape:
+            return bernoulli_nll(logits, x)  # the fused kernel, with its input checks
+        return F.softplus(logits).sum(-1) - torch.einsum("...d,...d->...", logits, x)  # no (k, n, d) product kept
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None, *, mean: bool = False) -> torch.Tensor:

@@ -139,7 +139,7 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=3, batch_size=128, lr=1e-3, seed=0, num_threads=1),
         sha256="f1d2c34d2d1adbbb36b4ed984c3ea5e1615b4deca843dcb92a20e3a6c166e9bd",
         test_loss=0.103,
-        tolerance=1.0,
+        tolerance=0.01,
         seconds=34.6,
         description="digit classifier 784-256-10 (ReLU MLP, cross-entropy), the measuring instrument of notebook 06",
     ),

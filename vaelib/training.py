@@ -1,10 +1,13 @@
 """Training loop shared by the autoencoder and the VAE, with a progress bar and a loss history.
 
-Speed comes from three choices: the data stay one preloaded tensor that batches are sliced from
-(:func:`vaelib.data.iterate_batches`); the loss is computed from logits with a fused kernel; and Adam
-runs its fused implementation, one kernel for all parameters instead of a loop of small ops.
-Randomness (shuffling, binarization, the reparameterization noise) comes from one
-``torch.Generator`` seeded from ``TrainConfig.seed``, so the same seed gives the same numbers.
+Notebook 06 writes this loop out by hand and shows that ``fit`` computes the same numbers. Speed comes
+from three choices: the data stay one preloaded tensor that batches are sliced from; the loss is
+computed from logits with a fused kernel; and Adam runs its fused implementation, one kernel for all
+parameters instead of a loop of small ops. Randomness (shuffling, binarization, the reparameterization
+noise) comes from one ``torch.Generator`` seeded from ``TrainConfig.seed``, so the same seed gives the
+same numbers. The objectives of notebook 09 (KL warm-up, free bits, the IWAE bound, a cosine
+learning-rate schedule) are options of ``TrainConfig``; they are written in :mod:`vaelib.objectives`.
+A model with ``conditional = True`` (it also takes the digit label) trains with ``labels``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from dataclasses import asdict, dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from .data import as_images, iterate_batches
 from .data import binarize as binarize_pixels
-from .data import iterate_batches
 from .losses import ELBOTerms, bernoulli_nll, negative_elbo
 from .models import VAE, Autoencoder
+from .objectives import free_bits_kl, iwae_terms, kl_weight, lr_factor
 from .validation import check_beta, check_images, check_positive_int
 
 
@@ -37,6 +41,11 @@ class TrainConfig:
     binarize: bool = False  # dynamic binarization: a fresh Bernoulli draw of each image per use
     num_threads: int | None = None  # torch threads during fit (None: leave torch's setting)
     progress: bool = True  # show a tqdm progress bar with the running loss
+    kl_warmup_steps: int = 0  # KL warm-up: the KL weight rises linearly from 0 to beta over these steps
+    free_bits: float = 0.0  # nats per latent dimension the KL term does not charge (0: the plain KL)
+    iwae_samples: int | None = None  # k: train on the importance-weighted bound L_k; None: the ELBO
+    lr_schedule: str = "constant"  # "constant", or "cosine": the learning rate decays to 0 by the end
+    lr_warmup_steps: int = 0  # the learning rate rises linearly from 0 over these first steps
 
     def __post_init__(self):
         check_positive_int(self.num_epochs, "num_epochs")
@@ -46,6 +55,19 @@ class TrainConfig:
         check_beta(self.beta)
         if self.num_threads is not None:
             check_positive_int(self.num_threads, "num_threads")
+        for name in ("kl_warmup_steps", "lr_warmup_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        if isinstance(self.free_bits, bool) or not isinstance(self.free_bits, (int, float)) or not (
+                math.isfinite(self.free_bits) and self.free_bits >= 0):
+            raise ValueError(f"free_bits must be a finite number >= 0 (nats per latent dimension), got {self.free_bits!r}")
+        if self.iwae_samples is not None:
+            check_positive_int(self.iwae_samples, "iwae_samples")
+            if self.free_bits or self.beta != 1 or self.kl_warmup_steps:
+                raise ValueError("iwae_samples trains on the bound L_k itself: free_bits, beta and kl_warmup_steps do not apply")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
 
 
 @dataclass(frozen=True)
@@ -90,12 +112,25 @@ def torch_threads(num_threads: int | None):
 
 
 def batch_loss(
-    model: Autoencoder | VAE, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None
+    model: Autoencoder | VAE,
+    x: torch.Tensor,
+    beta: float = 1.0,
+    generator: torch.Generator | None = None,
+    labels: torch.Tensor | None = None,
+    free_bits: float = 0.0,
+    iwae_samples: int | None = None,
 ) -> ELBOTerms:
-    """Loss of one batch in nats per example: the negative ELBO for a VAE, the NLL for an Autoencoder."""
+    """Loss of one batch in nats per example: the negative ELBO for a VAE (optionally with free bits,
+    or -L_k with ``iwae_samples = k``), the reconstruction NLL for an Autoencoder."""
     if isinstance(model, VAE):
-        logits, mu, log_sigma = model(x, generator)
-        return negative_elbo(logits, x, mu, log_sigma, beta=beta)
+        if iwae_samples is not None:
+            return iwae_terms(model, x, iwae_samples, generator)
+        decoded, mu, log_sigma = model(x, labels, generator) if model.conditional else model(x, generator)
+        terms = negative_elbo(decoded, x, mu, log_sigma, beta=beta, nll=model.reconstruction_nll)
+        if free_bits:
+            kl = free_bits_kl(mu, log_sigma, free_bits)
+            terms = ELBOTerms(reconstruction=terms.reconstruction, kl=kl, total=terms.reconstruction + beta * kl)
+        return terms
     if isinstance(model, Autoencoder):
         reconstruction = bernoulli_nll(model(x), x).mean()
         return ELBOTerms(reconstruction=reconstruction, kl=torch.zeros(()), total=reconstruction)
@@ -110,20 +145,24 @@ def evaluate_loss(
     batch_size: int = 1000,
     seed: int = 0,
     binarize: bool = False,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """Mean loss over ``x`` in nats per example: ``{"loss", "reconstruction", "kl"}``.
 
     For a VAE the reconstruction term uses one reparameterized sample per example, seeded by ``seed``.
+    A conditional model also needs the ``labels`` of ``x``.
     """
     check_images(x, "x", last_dim=model.config.input_dim)
+    _check_labels_for(model, labels, x)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
     sums = {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0}
-    for batch in iterate_batches(x, batch_size, shuffle=False):
+    for rows in torch.arange(x.shape[0]).split(batch_size):
+        batch = as_images(x[rows])
         if binarize:
             batch = binarize_pixels(batch, generator)
-        terms = batch_loss(model, batch, beta, generator)
+        terms = batch_loss(model, batch, beta, generator, labels=None if labels is None else labels[rows])
         n = batch.shape[0]
         sums["loss"] += terms.total.item() * n
         sums["reconstruction"] += terms.reconstruction.item() * n
@@ -132,12 +171,23 @@ def evaluate_loss(
     return {k: v / x.shape[0] for k, v in sums.items()}
 
 
-def _finite_loss(model, x, config: TrainConfig, generator, epoch: int, step: int) -> ELBOTerms:
+def _check_labels_for(model, labels: torch.Tensor | None, x: torch.Tensor) -> None:
+    """A conditional model needs one int64 label per row of ``x``; an unconditional one takes none."""
+    if not getattr(model, "conditional", False):
+        if labels is not None:
+            raise ValueError(f"{type(model).__name__} is not conditional: it takes no labels")
+        return
+    if not torch.is_tensor(labels) or labels.dtype != torch.int64 or labels.shape != (x.shape[0],):
+        raise ValueError(f"{type(model).__name__} is conditional: give labels, an int64 tensor of shape "
+                         f"({x.shape[0]},), one per image")
+
+
+def _finite_loss(model, x, config: TrainConfig, generator, epoch: int, step: int, labels, beta: float) -> ELBOTerms:
     """The batch loss, or an error saying where training diverged and what to try."""
     where = f"training diverged in epoch {epoch}, step {step}"
     advice = f"usually the learning rate is too large (lr = {config.lr:g}): try lr = {config.lr / 10:g}"
     try:
-        terms = batch_loss(model, x, config.beta, generator)
+        terms = batch_loss(model, x, beta, generator, labels, config.free_bits, config.iwae_samples)
     except ValueError as error:  # NaN weights give NaN logits, which the loss refuses
         if "NaN or infinite" not in str(error):
             raise
@@ -161,6 +211,8 @@ def fit(
     config: TrainConfig = TrainConfig(),
     test_x: torch.Tensor | None = None,
     after_epoch: Callable[[Autoencoder | VAE, EpochRecord], None] | None = None,
+    labels: torch.Tensor | None = None,
+    test_labels: torch.Tensor | None = None,
 ) -> History:
     """Train ``model`` in place on the rows of ``train_x`` and return its history.
 
@@ -172,16 +224,22 @@ def fit(
         test_x: optional held-out images; their loss is recorded after every epoch.
         after_epoch: optional function called as ``after_epoch(model, record)`` after every epoch
             (e.g. to draw samples as training goes on); it must not change the model.
+        labels, test_labels: the digit labels of ``train_x`` and ``test_x``, for a conditional model.
     """
     if not isinstance(model, (Autoencoder, VAE)):
         raise TypeError(f"model must be a vaelib Autoencoder or VAE, got {type(model).__name__}")
     check_images(train_x, "train_x", last_dim=model.config.input_dim)
+    _check_labels_for(model, labels, train_x)
     if test_x is not None:
         check_images(test_x, "test_x", last_dim=model.config.input_dim)
+        _check_labels_for(model, test_labels, test_x)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = _adam(model, config.lr)
     history = History()
     steps_per_epoch = -(-train_x.shape[0] // config.batch_size)
+    total_steps = config.num_epochs * steps_per_epoch
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: lr_factor(s, total_steps, config.lr_schedule, config.lr_warmup_steps))
     with torch_threads(config.num_threads), tqdm(
         total=config.num_epochs * steps_per_epoch, disable=not config.progress, unit="batch"
     ) as bar:
@@ -191,13 +249,16 @@ def fit(
             sums = torch.zeros(3)  # (total, reconstruction, kl) summed over examples
             batch_losses = []  # 0-d tensors: converted once per epoch, not once per step
             start = time.perf_counter()
-            for step, x in enumerate(iterate_batches(train_x, config.batch_size, generator), start=1):
+            for step, rows in enumerate(iterate_batches(torch.arange(train_x.shape[0]), config.batch_size, generator), 1):
+                x = as_images(train_x[rows])
                 if config.binarize:
                     x = binarize_pixels(x, generator)
-                terms = _finite_loss(model, x, config, generator, epoch, step)
+                beta = kl_weight((epoch - 1) * steps_per_epoch + step - 1, config.beta, config.kl_warmup_steps)
+                terms = _finite_loss(model, x, config, generator, epoch, step, None if labels is None else labels[rows], beta)
                 optimizer.zero_grad(set_to_none=True)
                 terms.total.backward()
                 optimizer.step()
+                schedule.step()
                 sums += torch.stack([terms.total, terms.reconstruction, terms.kl]).detach() * x.shape[0]
                 batch_losses.append(terms.total.detach())
                 bar.update(1)
@@ -205,7 +266,7 @@ def fit(
             history.step_losses += torch.stack(batch_losses).tolist()
             train = (sums / train_x.shape[0]).tolist()
             test = (
-                evaluate_loss(model, test_x, config.beta, seed=config.seed, binarize=config.binarize)
+                evaluate_loss(model, test_x, config.beta, seed=config.seed, binarize=config.binarize, labels=test_labels)
                 if test_x is not None
                 else None
             )
