@@ -113,3 +113,21 @@ def test_external_assets_are_found(tmp_path):
         "a.html": ["https://cdn.example/x.js"],
         "b.css": ["https://fonts.example/css"],
     }
+
+
+def test_the_publishing_workflow_builds_with_the_documented_command_and_publishes_that_folder():
+    """.github/workflows/pages.yml cannot run here; what can be checked: it parses, it builds with the same
+    command as the README and CI, and it publishes the folder that command writes."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    runs = [step["run"] for step in build["steps"] if "run" in step]
+    assert runs == ["python3 tools/course.py site"]
+    upload = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert ROOT / upload["with"]["path"] == site.DEFAULT_OUT
+    assert deploy["needs"] == "build" and any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    python = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/setup-python"))
+    assert python["with"]["python-version"] == "3.11"  # the version environment.yml pins
+    assert "python3 tools/course.py site" in (ROOT / "README.md").read_text()

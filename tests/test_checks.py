@@ -418,3 +418,63 @@ def test_notebook_07_latent_grid_by_hand(capsys):
     for mistake, function in mistakes.items():
         with pytest.raises(AssertionError, match=f"Exercise 07.4: .*{mistake}"):
             nb07.latent_grid(function)
+
+
+class _TinyHandVAE(torch.nn.Module):
+    """The notebook's HandVAE, written again here: the check builds one and trains it with the learner's step."""
+
+    def __init__(self, input_dim=784, hidden_dim=16, latent_dim=3):
+        super().__init__()
+        self.encoder = torch.nn.Sequential(torch.nn.Linear(input_dim, hidden_dim), torch.nn.ReLU())
+        self.fc_mu, self.fc_log_sigma = torch.nn.Linear(hidden_dim, latent_dim), torch.nn.Linear(hidden_dim, latent_dim)
+        self.decoder = torch.nn.Sequential(torch.nn.Linear(latent_dim, hidden_dim), torch.nn.ReLU(),
+                                           torch.nn.Linear(hidden_dim, input_dim))
+
+    def forward(self, x, eps):
+        h = self.encoder(x)
+        mu, log_sigma = self.fc_mu(h), self.fc_log_sigma(h)
+        return self.decoder(mu + torch.exp(log_sigma) * eps), mu, log_sigma
+
+
+def _step(model, optimizer, x, eps, zero=True, update=True, sign=1.0, as_tensor=False):
+    logits, mu, log_sigma = model(x, eps)
+    loss = (_bce(logits, x) + _kl(mu, log_sigma)).mean()
+    if zero:
+        optimizer.zero_grad()
+    (sign * loss).backward()
+    if update:
+        optimizer.step()
+    return loss if as_tensor else loss.item()
+
+
+def test_notebook_06_training_step_by_hand(capsys):
+    passes(capsys, nb06.training_step, _step, _TinyHandVAE)
+    assert nb06.training_step(lambda *a: None, _TinyHandVAE) is None
+    mistakes = {
+        "call optimizer.step()": lambda *a: _step(*a, update=False),
+        "call optimizer.zero_grad()": lambda *a: _step(*a, zero=False),
+        "moved uphill": lambda *a: _step(*a, sign=-1.0),
+        "Python float": lambda *a: _step(*a, as_tensor=True),
+        "not where two correct steps": lambda m, o, x, e: _step(m, o, x.round(), e),
+    }
+    for mistake, function in mistakes.items():
+        with pytest.raises(AssertionError, match=f"Exercise 06.6: .*{re.escape(mistake)}"):
+            nb06.training_step(function, _TinyHandVAE)
+
+
+def test_notebook_06_gaussian_fit_share(capsys):
+    """With the shipped autoencoder and classifier, against the share counted here without the check's code."""
+    ae, classifier = pretrained.load_pretrained("ae-20d"), pretrained.load_pretrained("digit-classifier")
+    pixels = vaelib.load_mnist("test").pixels[:2000]
+    z = torch.randn(500, 20, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        codes = ae.encode(pixels / 255)
+        confident = lambda images: (classifier(images).softmax(1).max(1).values >= 0.9).double().mean().item()  # noqa: E731
+        share = confident(torch.sigmoid(ae.decode(codes.mean(0) + codes.std(0) * z)))
+        raw_share = confident(torch.sigmoid(ae.decode(z)))
+    assert share - raw_share > 0.1, "the planted 'raw draws' mistake must be distinguishable"
+    passes(capsys, nb06.gaussian_fit_share, share, ae, classifier, z, pixels)
+    with pytest.raises(AssertionError, match="raw draws"):
+        nb06.gaussian_fit_share(raw_share, ae, classifier, z, pixels)
+    with pytest.raises(AssertionError, match="percentage"):
+        nb06.gaussian_fit_share(100 * share, ae, classifier, z, pixels)

@@ -5,6 +5,7 @@
     python3 tools/course.py lab       # the same set-up, then open JupyterLab
     python3 tools/course.py test      # the same set-up, then the whole test suite (unit + strict nbval)
     python3 tools/course.py execute   # re-run every notebook in place in a fresh kernel (contributors)
+    python3 tools/course.py site      # add the development tools (requirements-dev.txt), build the website
 
 Python 3.11, 3.12 or 3.13. The pins come from environment.yml, the single source of truth,
 translated from conda-forge names to pip names (pytorch-cpu -> torch, matplotlib-base -> matplotlib).
@@ -279,7 +280,7 @@ def ensure_environment() -> Path:
 
 
 def main(argv: list[str]) -> int:
-    commands = ("lab", "test", "execute", "setup")
+    commands = ("lab", "test", "execute", "setup", "site")
     if len(argv) < 1 or argv[0] not in commands:
         print(__doc__)
         return 2
@@ -294,6 +295,11 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *rest], env=env)
     if command == "test":
         return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT, env=env)
+    if command == "site":  # the development tools (requirements-dev.txt), then the website into build/site
+        pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        if subprocess.call([*pip, "-r", str(ROOT / "requirements-dev.txt")]) != 0:
+            return 1
+        return subprocess.call([str(python), str(ROOT / "tools" / "build_site.py"), *rest], cwd=ROOT, env=env)
     return subprocess.call([str(python), str(ROOT / "tools" / "execute_notebooks.py"), *rest], cwd=ROOT, env=env)
 
 

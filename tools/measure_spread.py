@@ -218,11 +218,11 @@ def retrain_in_subprocess(name: str, env: dict[str, str]) -> dict:
 
 def measure_models(names: list[str], path: Path = MODEL_SPREAD_FILE) -> None:
     """Retrain ``names`` under every numerics setting; record the test losses in models/spread.json."""
-    data = json.loads(path.read_text())
     for name in names:
-        entry = data["models"][name]
         for setting, env in NUMERICS.items():
             run = retrain_in_subprocess(name, env)
+            data = json.loads(path.read_text())  # re-read: other runs may have written meanwhile
+            entry = data["models"][name]
             entry.setdefault("numerics", {})[setting] = round(run["test_loss"], 3)
             print(f"{name}: {setting}: test loss {run['test_loss']:.3f} (shipped {entry['shipped']:.3f}), "
                   f"{run['seconds']:.0f} s", flush=True)

@@ -1,4 +1,4 @@
-"""Exercise checks of notebook 06 (training a VAE): the loss written by hand, its units, the dimensions in use."""
+"""Exercise checks of notebook 06 (training a VAE): the loss and a training step written by hand, units, dimensions, generation."""
 
 from __future__ import annotations
 
@@ -90,3 +90,83 @@ def informative_dimensions(name: str, answer, model: VAE, x: torch.Tensor) -> No
     close(name, answer, expected, rtol=0, atol=0.5,
           hint="Compute the KL formula per dimension (do not sum over k), average over the images "
           "(a vector of one number per latent dimension), count the entries above 0.1.")
+
+
+@exercise(6, 5)
+def gaussian_fit_share(name: str, answer, autoencoder, classifier, z_prior: torch.Tensor, train_pixels: torch.Tensor) -> None:
+    """Exercise 06.5: the share of decodings that the classifier recognizes (some digit at probability >= 0.9)
+    when the autoencoder decodes mean + std * z for the draws ``z_prior``, with the mean and the standard
+    deviation (per dimension) of its codes of the training images."""
+    from ..classifier import probabilities
+    from ..explorer import codes, decode
+
+    try:
+        got = float(answer)
+    except (TypeError, ValueError):
+        fail(name, f"expected a number (a fraction between 0 and 1), got {type(answer).__name__}")
+    c = codes(autoencoder, train_pixels)
+    share = lambda z: (probabilities(classifier, decode(autoencoder, z)).max(dim=1).values >= 0.9).float().mean().item()  # noqa: E731
+    expected = share(c.mean(dim=0) + c.std(dim=0) * z_prior)
+    if 1 < got <= 100 and abs(got / 100 - expected) < 0.02:
+        fail(name, "that looks like a percentage: give the fraction (between 0 and 1).")
+    if abs(got - share(z_prior)) < 0.005 and abs(got - expected) > 0.02:
+        fail(name, "that is the share for the raw draws z: decode mean + std * z instead, with the mean and the "
+             "standard deviation of the autoencoder's codes of the training images, per dimension.")
+    close(name, got, expected, rtol=0, atol=0.02,
+          hint="codes = explorer.codes(ae, train.pixels); z = codes.mean(dim=0) + codes.std(dim=0) * z_prior; decode z "
+          "with explorer.decode and count the images the classifier gives some digit at least 0.9.")
+
+
+@exercise(6, 6)
+def training_step(name: str, function, model_class) -> None:
+    """Exercise 06.6: a function (model, optimizer, x, eps) -> the batch's loss as a float, that takes one
+    training step: the negative ELBO of the batch (nats per image, batch mean), then zero_grad, backward, step.
+
+    Run twice on a small ``model_class(784, 16, 3)`` (the notebook's HandVAE) and compared with the same two
+    steps done right; the usual mistakes are recognized from where the parameters end up."""
+    import copy
+
+    def elbo_loss(model, x, eps):
+        logits, mu, log_sigma = model(x, eps)
+        rec = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+        return (rec + 0.5 * (mu.square() + torch.exp(2 * log_sigma) - 2 * log_sigma - 1).sum(1)).mean()
+
+    def run(step):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model = model_class(784, 16, 3)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(8, 784, generator=g)
+        losses = [step(model, optimizer, x, torch.randn(8, 3, generator=g)) for _ in range(2)]
+        return losses, torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    def right(model, optimizer, x, eps, sign=1.0, zero=True, update=True):
+        loss = elbo_loss(model, x, eps)
+        if zero:
+            optimizer.zero_grad()
+        (sign * loss).backward()
+        if update:
+            optimizer.step()
+        return loss.item()
+
+    got_losses, got_params = run(lambda *a: call_learner(name, function, *a))
+    if got_losses[0] is None:
+        return not_attempted(name, NOT_WRITTEN)
+    if not all(isinstance(v, float) for v in got_losses):
+        fail(name, f"return the loss as a Python float (loss.item()), got {type(got_losses[0]).__name__}.")
+    want_losses, want_params = run(right)
+    if torch.allclose(got_params, want_params, rtol=1e-4, atol=1e-6):
+        close(name, got_losses, want_losses, rtol=1e-4, atol=1e-4, report=False,
+              hint="Return the loss computed before the step, the negative ELBO averaged over the batch.")
+        return correct(name, "two steps land exactly where they should")
+    start = run(lambda *a: right(*a, update=False))[1]
+    mistake = diagnose(got_params, {
+        "the parameters did not move: call optimizer.step() after loss.backward()": start,
+        "the gradient of the previous step was added to this one: call optimizer.zero_grad() before loss.backward()":
+            run(lambda *a: right(*a, zero=False))[1],
+        "the parameters moved uphill: minimize the loss (backward on the negative ELBO, not on the ELBO)":
+            run(lambda *a: right(*a, sign=-1.0))[1],
+    }, rtol=1e-4, atol=1e-6)
+    fail(name, f"{mistake}." if mistake else "after two steps the parameters are not where two correct steps put them.",
+         "" if mistake else "Compute the negative ELBO of the batch (as in section 2), then zero_grad(), backward(), step().")
