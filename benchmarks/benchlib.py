@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import markers  # noqa: E402  (the one implementation of generated sections, shared with the tools)
+import markers
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -47,7 +47,7 @@ def run_conditions(command: str, threads: str) -> list[str]:
     """Markdown bullet lines describing a run: date, command, torch, CPU, threads and machine load."""
     import torch
 
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return [
         f"- date: {now}",
         f"- command: `{command}`",

@@ -29,9 +29,9 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
+import benchlib
 
-import vaelib  # noqa: E402
+import vaelib
 
 INPUT_DIM, HIDDEN_DIMS, LATENT_DIM = 784, (400,), 20
 MODEL_CONFIG = vaelib.ModelConfig(input_dim=INPUT_DIM, hidden_dims=HIDDEN_DIMS, latent_dim=LATENT_DIM)
@@ -97,10 +97,15 @@ class MatmulWorkload:
     def __init__(self, layers: list[tuple[int, int, bool]], batch: int, seed: int = 0):
         g = torch.Generator().manual_seed(seed)
         self.items = [
-            dict(x=torch.rand(batch, n_in, generator=g), w=torch.randn(n_out, n_in, generator=g) * 0.05,
-                 bias=torch.randn(n_out, generator=g), grad=torch.randn(batch, n_out, generator=g),
-                 y=torch.empty(batch, n_out), dw=torch.empty(n_out, n_in),
-                 dx=torch.empty(batch, n_in) if input_grad else None)
+            {
+                "x": torch.rand(batch, n_in, generator=g),
+                "w": torch.randn(n_out, n_in, generator=g) * 0.05,
+                "bias": torch.randn(n_out, generator=g),
+                "grad": torch.randn(batch, n_out, generator=g),
+                "y": torch.empty(batch, n_out),
+                "dw": torch.empty(n_out, n_in),
+                "dx": torch.empty(batch, n_in) if input_grad else None,
+            }
             for n_in, n_out, input_grad in layers
         ]
 
@@ -269,7 +274,9 @@ def measure(train_x, test_x, threads: int, reps: int, log=print) -> dict:
                 watch = time_floor(n, threads)
             seconds[method].append(watch.wall)
             cpu_seconds[method].append(watch.cpu)
-            log(f"threads={threads} rep={rep + 1}/{reps} {METHOD_NAMES[method]}: {watch.wall:.2f} s wall, {watch.cpu:.2f} s CPU")
+            log(
+                f"threads={threads} rep={rep + 1}/{reps} {METHOD_NAMES[method]}: {watch.wall:.2f} s wall, {watch.cpu:.2f} s CPU"
+            )
         losses["b_log_sigma"].append(run_conventional(train_x, test_x, threads, seed, head="log_sigma")[1])  # untimed
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "losses": losses, "flops": flops, "examples": n}
 
@@ -289,7 +296,10 @@ def compare_longer(train_x, test_x, epochs: int, seeds: int, log=print) -> dict:
 
 PROFILE_GROUPS = (  # (group, predicate on an op name); an op goes to the group of itself or its nearest ancestor
     ("matrix products (mm, addmm)", lambda name: name in ("aten::mm", "aten::addmm")),
-    ("optimizer (Adam step, zero_grad)", lambda name: "Optimizer." in name or "_fused_adam" in name or "_foreach_" in name),
+    (
+        "optimizer (Adam step, zero_grad)",
+        lambda name: "Optimizer." in name or "_fused_adam" in name or "_foreach_" in name,
+    ),
     ("input checks (isfinite, all)", lambda name: name in ("aten::isfinite", "aten::all", "aten::is_nonzero")),
     ("loss: BCE with logits", lambda name: "binary_cross_entropy" in name or "BinaryCrossEntropy" in name),
     ("data: randperm, index_select", lambda name: name in ("aten::index_select", "aten::randperm")),
@@ -325,8 +335,9 @@ def profile_fit(train_x, threads: int = 1) -> tuple[str, list[list[str]], float]
         groups[group] = groups.get(group, 0.0) + event.self_cpu_time_total / 1e6
     rows = [[g, f"{s:.2f}", f"{100 * s / wall:.0f}%"] for g, s in sorted(groups.items(), key=lambda kv: -kv[1])]
     outside = wall - sum(groups.values())
-    rows.append(["outside aten ops (Python, autograd engine, profiler)", f"{outside:.2f}",
-                 f"{100 * outside / wall:.0f}%"])
+    rows.append(
+        ["outside aten ops (Python, autograd engine, profiler)", f"{outside:.2f}", f"{100 * outside / wall:.0f}%"]
+    )
     return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25), rows, wall
 
 
@@ -362,15 +373,33 @@ def report(results: dict[int, dict], command: str, profile=None, longer: tuple[i
         for m in METHODS:
             span = f"{wall[m]['min']:.2f} – {wall[m]['max']:.2f}"
             table.append([str(t), METHOD_NAMES[m], f"{med[m]:.2f}", span, f"{n / med[m]:,.0f}", f"{cpu[m]:.2f}"])
-            raw.append([str(t), METHOD_NAMES[m], ", ".join(f"{s:.2f}" for s in r["seconds"][m]),
-                        ", ".join(f"{s:.2f}" for s in r["cpu_seconds"][m])])
+            raw.append(
+                [
+                    str(t),
+                    METHOD_NAMES[m],
+                    ", ".join(f"{s:.2f}" for s in r["seconds"][m]),
+                    ", ".join(f"{s:.2f}" for s in r["cpu_seconds"][m]),
+                ]
+            )
         ab, ac, gflop = med["a"] / med["b"], med["a"] / med["c"], r["flops"] / 1e9
-        target = lambda ok: ("met" if ok else "not met") if t == 1 else "–"  # noqa: E731 (targets: 1 thread)
-        ratios.append([str(t), f"{ab:.2f}", target(ab <= 0.5), f"{ac:.2f}", target(ac <= 1.6),
-                       f"{cpu['a'] / cpu['b']:.2f}", f"{cpu['a'] / cpu['c']:.2f}", f"{gflop:.1f}", f"{gflop / med['c']:.1f}"])
+        target = lambda ok, t=t: ("met" if ok else "not met") if t == 1 else "–"
+        ratios.append(
+            [
+                str(t),
+                f"{ab:.2f}",
+                target(ab <= 0.5),
+                f"{ac:.2f}",
+                target(ac <= 1.6),
+                f"{cpu['a'] / cpu['b']:.2f}",
+                f"{cpu['a'] / cpu['c']:.2f}",
+                f"{gflop:.1f}",
+                f"{gflop / med['c']:.1f}",
+            ]
+        )
     pooled = {k: [v for t in threads for v in results[t]["losses"][k]] for k in ("a", "b", "b_log_sigma")}
     title = "Training throughput: one epoch of the 784-400-20 VAE"
-    lines = benchlib.machine_header(title, command, ", ".join(map(str, threads))) + [
+    lines = [
+        *benchlib.machine_header(title, command, ", ".join(map(str, threads))),
         f"One epoch = {n:,} MNIST images, batch {BATCH_SIZE}, Adam lr {LR:g}, summed BCE + KL. Each method ran "
         f"{reps} times per thread count, alternating. Times are wall-clock seconds per epoch: median, and min – max "
         "over the repetitions; images/s = images per epoch / median seconds. a/b and a/c are ratios of medians "
@@ -378,39 +407,79 @@ def report(results: dict[int, dict], command: str, profile=None, longer: tuple[i
         "CPU s is the process CPU time of the same runs (median): at 1 thread it is less sensitive than wall time "
         "to other processes sharing the machine; at 2 threads it includes the threads' spin-waiting.",
         "",
-        *benchlib.markdown_table(["threads", "method", "s/epoch (median)", "min – max", "images/s", "CPU s (median)"],
-                                 table),
-        "", "## Ratios and targets", "",
-        *benchlib.markdown_table(["threads", "a/b", "target a/b <= 0.5", "a/c", "target a/c <= 1.6", "a/b (CPU s)",
-                                  "a/c (CPU s)", "epoch GFLOP (matmul)", "matmul rate GFLOP/s"], ratios),
+        *benchlib.markdown_table(
+            ["threads", "method", "s/epoch (median)", "min – max", "images/s", "CPU s (median)"], table
+        ),
+        "",
+        "## Ratios and targets",
+        "",
+        *benchlib.markdown_table(
+            [
+                "threads",
+                "a/b",
+                "target a/b <= 0.5",
+                "a/c",
+                "target a/c <= 1.6",
+                "a/b (CPU s)",
+                "a/c (CPU s)",
+                "epoch GFLOP (matmul)",
+                "matmul rate GFLOP/s",
+            ],
+            ratios,
+        ),
         "",
         "The floor (c) counts the operations torch's FlopCounterMode finds in a real `vaelib.fit` step: its matrix "
         "products, 2·b·in·out per Linear layer for the forward product, the same for the weight gradient and for "
         "the input gradient (none for the first encoder layer, whose input is the data), summed over all batches "
         "including the last partial one; the rate is that count divided by the measured time of exactly those "
         "`addmm`/`mm` calls.",
-        "", "## Same test loss?", "",
+        "",
+        "## Same test loss?",
+        "",
         "Test negative ELBO (nats per image, one sample, 10,000 test images) after the one timed epoch, each run "
         "with its own seed (1000 × threads + repetition index), pooled over thread counts:",
-        "", *loss_check(pooled, "b", "(b) conventional")[0], "",
+        "",
+        *loss_check(pooled, "b", "(b) conventional")[0],
+        "",
         "Control, untimed: the conventional loop with one change, its second encoder head outputs log sigma as "
         "vaelib's does (logvar = 2 × head) instead of log sigma² (same seeds):",
-        "", *loss_check(pooled, "b_log_sigma", "(b′) conventional, log-sigma head")[0], "",
+        "",
+        *loss_check(pooled, "b_log_sigma", "(b′) conventional, log-sigma head")[0],
+        "",
         "If (a) matches (b′) but not (b), the difference after one epoch comes from how the encoder's scale is "
         "parametrized (a modelling choice: the course uses log sigma throughout, see notebook 04), not from "
         "vaelib's training loop.",
     ]
     if longer is not None:
-        lines += ["", f"After {longer[0]} epochs (untimed, 1 thread, one run per seed, seeds 100, 101, ...), "
-                  "the quantity a learner cares about:", "", *loss_check(longer[1], "b", "(b) conventional")[0]]
-    lines += ["", "## Raw seconds", "",
-              *benchlib.markdown_table(["threads", "method", "wall s per repetition", "CPU s per repetition"], raw)]
+        lines += [
+            "",
+            f"After {longer[0]} epochs (untimed, 1 thread, one run per seed, seeds 100, 101, ...), "
+            "the quantity a learner cares about:",
+            "",
+            *loss_check(longer[1], "b", "(b) conventional")[0],
+        ]
+    lines += [
+        "",
+        "## Raw seconds",
+        "",
+        *benchlib.markdown_table(["threads", "method", "wall s per repetition", "CPU s per repetition"], raw),
+    ]
     if profile is not None:
         ops, groups, wall = profile
-        lines += ["", f"## Profile of vaelib.fit, 1 thread, one epoch ({wall:.2f} s wall under the profiler)", "",
-                  "Self CPU time of the aten ops, grouped (the profiler adds its own overhead to every op):", "",
-                  *benchlib.markdown_table(["group", "self CPU s", "share of wall"], groups),
-                  "", "Top ops by self CPU time:", "", "```", ops.rstrip(), "```"]
+        lines += [
+            "",
+            f"## Profile of vaelib.fit, 1 thread, one epoch ({wall:.2f} s wall under the profiler)",
+            "",
+            "Self CPU time of the aten ops, grouped (the profiler adds its own overhead to every op):",
+            "",
+            *benchlib.markdown_table(["group", "self CPU s", "share of wall"], groups),
+            "",
+            "Top ops by self CPU time:",
+            "",
+            "```",
+            ops.rstrip(),
+            "```",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -420,8 +489,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts to measure")
     parser.add_argument("--examples", type=int, default=None, help="train on a subset (quick checks)")
     parser.add_argument("--profile", action="store_true", help="also profile vaelib.fit at 1 thread")
-    parser.add_argument("--longer", type=int, nargs=2, metavar=("EPOCHS", "SEEDS"), default=None,
-                        help="also compare the test loss of (a) and (b) after EPOCHS epochs, SEEDS runs each")
+    parser.add_argument(
+        "--longer",
+        type=int,
+        nargs=2,
+        metavar=("EPOCHS", "SEEDS"),
+        default=None,
+        help="also compare the test loss of (a) and (b) after EPOCHS epochs, SEEDS runs each",
+    )
     parser.add_argument("--out", type=Path, default=benchlib.RESULTS_DIR / "train_throughput.md")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     args = parser.parse_args(argv)

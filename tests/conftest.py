@@ -35,7 +35,9 @@ def _install_tolerant_comparison() -> None:
     if getattr(IPyNbCell.compare_outputs, "tolerant", False):
         return
     exact = IPyNbCell.compare_outputs
-    tolerances = nbtolerance.load_tolerances(Path(os.environ.get("VAELIB_TOLERANCES_FILE", nbtolerance.TOLERANCES_FILE)))
+    tolerances = nbtolerance.load_tolerances(
+        Path(os.environ.get("VAELIB_TOLERANCES_FILE", nbtolerance.TOLERANCES_FILE))
+    )
 
     def compare_outputs(self, test, ref, skip_compare=None):
         if not nbtolerance.is_tolerance_cell(self.cell):

@@ -19,10 +19,9 @@ from torch.utils.flop_counter import FlopCounterMode
 import vaelib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import benchlib  # noqa: E402
-import course_runtime  # noqa: E402
-import train_throughput as tt  # noqa: E402
-
+import benchlib
+import course_runtime
+import train_throughput as tt
 
 # ---------------------------------------------------------------- FLOP count and the floor's products
 
@@ -49,6 +48,7 @@ def counted_products(step) -> list[tuple[str, tuple[int, ...], tuple[int, ...]]]
             a, b = shapes[first : first + 2]
             seen.append((op, tuple(a), tuple(b)))
             return 0
+
         return formula
 
     mapping = {torch.ops.aten.addmm: record("addmm", 1), torch.ops.aten.mm: record("mm", 0)}
@@ -169,20 +169,34 @@ def test_replace_section_appends_then_replaces_only_its_own_section():
 
 
 def test_select_notebooks(tmp_path):
-    for name in ["notebooks/00-start-here.ipynb", "notebooks/03-the-elbo.ipynb",
-                 "notebooks/solutions/00-solutions.ipynb", "notebooks/solutions/03-solutions.ipynb"]:
+    for name in [
+        "notebooks/00-start-here.ipynb",
+        "notebooks/03-the-elbo.ipynb",
+        "notebooks/solutions/00-solutions.ipynb",
+        "notebooks/solutions/03-solutions.ipynb",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
     paths = course_runtime.find_notebooks(tmp_path)
-    rel = lambda ps: [p.relative_to(tmp_path).as_posix() for p in ps]  # noqa: E731
-    assert rel(paths) == ["notebooks/00-start-here.ipynb", "notebooks/03-the-elbo.ipynb",
-                          "notebooks/solutions/00-solutions.ipynb", "notebooks/solutions/03-solutions.ipynb"]
+    rel = lambda ps: [p.relative_to(tmp_path).as_posix() for p in ps]
+    assert rel(paths) == [
+        "notebooks/00-start-here.ipynb",
+        "notebooks/03-the-elbo.ipynb",
+        "notebooks/solutions/00-solutions.ipynb",
+        "notebooks/solutions/03-solutions.ipynb",
+    ]
     assert rel(course_runtime.select_notebooks(paths, ["00"], tmp_path)) == [
-        "notebooks/00-start-here.ipynb", "notebooks/solutions/00-solutions.ipynb"]
+        "notebooks/00-start-here.ipynb",
+        "notebooks/solutions/00-solutions.ipynb",
+    ]
     assert rel(course_runtime.select_notebooks(paths, ["solutions/*"], tmp_path)) == [
-        "notebooks/solutions/00-solutions.ipynb", "notebooks/solutions/03-solutions.ipynb"]
+        "notebooks/solutions/00-solutions.ipynb",
+        "notebooks/solutions/03-solutions.ipynb",
+    ]
     assert rel(course_runtime.select_notebooks(paths, ["elbo", "03-sol"], tmp_path)) == [
-        "notebooks/03-the-elbo.ipynb", "notebooks/solutions/03-solutions.ipynb"]
+        "notebooks/03-the-elbo.ipynb",
+        "notebooks/solutions/03-solutions.ipynb",
+    ]
     assert course_runtime.select_notebooks(paths, None, tmp_path) == paths
     assert course_runtime.select_notebooks(paths, ["99"], tmp_path) == []
 
@@ -194,7 +208,7 @@ def test_parse_vm_hwm():
 
 
 def test_profile_groups_follow_the_nearest_matching_ancestor():
-    event = lambda name, parent=None: SimpleNamespace(name=name, cpu_parent=parent)  # noqa: E731
+    event = lambda name, parent=None: SimpleNamespace(name=name, cpu_parent=parent)
     isfinite = event("aten::isfinite")
     assert tt.group_of(event("aten::abs", isfinite)) == tt.group_of(isfinite) == "input checks (isfinite, all)"
     backward = event("autograd::engine::evaluate_function: AddmmBackward0")
@@ -220,8 +234,12 @@ def test_every_timed_run_has_its_own_seed():
 def test_report_computes_ratios_of_medians_and_adds_the_longer_comparison():
     seconds = {"a": [4.0, 4.2, 9.0], "b": [8.0, 8.4, 8.2], "c": [2.0, 2.1, 2.2]}
     losses = {"a": [128.0, 129.0, 128.5], "b": [127.0, 127.5, 127.2], "b_log_sigma": [128.2, 128.9, 128.4]}
-    results = {1: {"seconds": seconds, "cpu_seconds": seconds, "losses": losses, "flops": 196_800_000_000, "examples": 60_000}}
-    text = tt.report(results, "python benchmarks/train_throughput.py", longer=(10, {"a": [105.6, 105.4], "b": [105.5, 105.5]}))
+    results = {
+        1: {"seconds": seconds, "cpu_seconds": seconds, "losses": losses, "flops": 196_800_000_000, "examples": 60_000}
+    }
+    text = tt.report(
+        results, "python benchmarks/train_throughput.py", longer=(10, {"a": [105.6, 105.4], "b": [105.5, 105.5]})
+    )
     # medians: a 4.2, b 8.2, c 2.1 -> a/b 0.51 (not met), a/c 2.00 (not met)
     assert "| 1 | 0.51 | not met | 2.00 | not met |" in text
     assert "(b′) conventional, log-sigma head" in text

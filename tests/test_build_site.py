@@ -55,32 +55,33 @@ def test_the_binder_badge_becomes_text_links():
 
 @pytest.fixture
 def course_with_a_new_lesson(tmp_path):
-    """A copy of the course's README and notebooks, plus a lesson 09 the README does not list yet."""
+    """A copy of the course's README and notebooks, plus a lesson 99 the README does not list yet."""
     shutil.copy(ROOT / "README.md", tmp_path / "README.md")
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     new = {
-        "cells": [{"cell_type": "markdown", "id": "t", "metadata": {}, "source": ["# 09 · A new lesson\n"]}],
+        "cells": [{"cell_type": "markdown", "id": "t", "metadata": {}, "source": ["# 99 · A new lesson\n"]}],
         "metadata": {},
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    (tmp_path / "notebooks" / "09-a-new-lesson.ipynb").write_text(json.dumps(new))
-    (tmp_path / "notebooks" / "solutions" / "09-solutions.ipynb").write_text(
-        json.dumps({**new, "cells": [{**new["cells"][0], "source": ["# 09 · Solutions\n"]}]})
+    (tmp_path / "notebooks" / "99-a-new-lesson.ipynb").write_text(json.dumps(new))
+    (tmp_path / "notebooks" / "solutions" / "99-solutions.ipynb").write_text(
+        json.dumps({**new, "cells": [{**new["cells"][0], "source": ["# 99 · Solutions\n"]}]})
     )
     return tmp_path
 
 
 def test_a_new_lesson_appears_in_order(course_with_a_new_lesson):
     root = course_with_a_new_lesson
-    assert [p.name[:2] for p in site.lessons(root)] == [f"{i:02d}" for i in range(len(site.lessons(ROOT)) + 1)]
+    numbers = [p.name[:2] for p in site.lessons(root)]
+    assert numbers == sorted(numbers) and numbers[-1] == "99" and len(numbers) == len(site.lessons(ROOT)) + 1
     index = site.index_page(root)
     toctree = index[index.index(":caption: Lessons") :]
     toctree = toctree[: toctree.index("```")]
     entries = [line for line in toctree.splitlines() if line.startswith("notebooks/")]
-    assert entries[-1] == "notebooks/09-a-new-lesson" and entries == sorted(entries)
-    assert "| 09 | [A new lesson](notebooks/09-a-new-lesson.ipynb) |" in index  # a row, though the README has none
-    assert "[09 · Solutions](09-solutions.ipynb)" in site.solutions_page(root)
+    assert entries[-1] == "notebooks/99-a-new-lesson" and entries == sorted(entries)
+    assert "| 99 | [A new lesson](notebooks/99-a-new-lesson.ipynb) |" in index  # a row, though the README has none
+    assert "[99 · Solutions](99-solutions.ipynb)" in site.solutions_page(root)
 
 
 def test_the_home_page_is_made_from_the_readme():
@@ -126,7 +127,9 @@ def test_the_publishing_workflow_builds_with_the_documented_command_and_publishe
     assert runs == ["python3 tools/course.py site"]
     upload = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert ROOT / upload["with"]["path"] == site.DEFAULT_OUT
-    assert deploy["needs"] == "build" and any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
+    assert deploy["needs"] == "build" and any(
+        s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"]
+    )
     assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
     python = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/setup-python"))
     assert python["with"]["python-version"] == "3.11"  # the version environment.yml pins

@@ -1,6 +1,7 @@
 """vaelib.checkpoints: exact round trip, configuration checks, and refusal of pickles."""
 
 import pickle
+
 import pytest
 import torch
 

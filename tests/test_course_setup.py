@@ -47,7 +47,10 @@ def test_install_plan_per_platform(system, machine, names, python):
     assert plan[-1] == course.Attempt("pip-default", "pip", "torch==2.13.0", "the default build, through pip")
     if names == CPU_DETOUR:
         assert [(a.tool, a.requirement) for a in plan] == [
-            ("pip", "torch==2.13.0+cpu"), ("uv", "torch==2.13.0"), ("pip", "torch==2.13.0")]
+            ("pip", "torch==2.13.0+cpu"),
+            ("uv", "torch==2.13.0"),
+            ("pip", "torch==2.13.0"),
+        ]
 
 
 def test_install_plan_refuses_a_python_older_than_3_11():
@@ -92,10 +95,16 @@ class FakeRun:
         return subprocess.CompletedProcess(command, 0, None, None)
 
 
-PIP_NO_CPU = ("+cpu", "ERROR: Could not find a version that satisfies the requirement torch==2.13.0+cpu\n"
-                      "ERROR: No matching distribution found for torch==2.13.0+cpu\n")
-UV_OFFLINE = ("--torch-backend", "error: Request failed after 1 retry in 2.0s\n  cause: Failed to fetch: "
-                                 "https://index.invalid/whl/cpu/torch/\n  cause: dns error\n")
+PIP_NO_CPU = (
+    "+cpu",
+    "ERROR: Could not find a version that satisfies the requirement torch==2.13.0+cpu\n"
+    "ERROR: No matching distribution found for torch==2.13.0+cpu\n",
+)
+UV_OFFLINE = (
+    "--torch-backend",
+    "error: Request failed after 1 retry in 2.0s\n  cause: Failed to fetch: "
+    "https://index.invalid/whl/cpu/torch/\n  cause: dns error\n",
+)
 
 
 def _plan():
@@ -151,9 +160,11 @@ def test_no_attempt_works_stops_with_every_reason(tmp_path):
 
 
 def test_short_error_keeps_the_informative_line():
-    pip_boilerplate = ("ERROR: Cannot install torch==2.13.0+cpu because these package versions have conflicting "
-                       "dependencies.\n\nThe conflict is caused by:\n    x\nERROR: ResolutionImpossible: for help "
-                       "visit https://docs.invalid/x")
+    pip_boilerplate = (
+        "ERROR: Cannot install torch==2.13.0+cpu because these package versions have conflicting "
+        "dependencies.\n\nThe conflict is caused by:\n    x\nERROR: ResolutionImpossible: for help "
+        "visit https://docs.invalid/x"
+    )
     assert course.short_error(pip_boilerplate, 1).startswith("ERROR: Cannot install torch==2.13.0+cpu")
     assert course.short_error("", 3) == "exit status 3"
     assert course.short_error("boom at https://host.invalid/a/b now", 1) == "boom at ... now"
@@ -162,10 +173,17 @@ def test_short_error_keeps_the_informative_line():
 def test_fallback_notice_is_one_line_naming_the_build_and_the_reasons():
     notice = course.fallback_notice(
         {"version": "2.13.0", "cuda": "13.0", "hip": None},
-        [{"name": "pip-cpu", "error": "ERROR: No matching distribution found for torch==2.13.0+cpu"},
-         {"name": "uv-cpu", "error": "dns error"}])
+        [
+            {"name": "pip-cpu", "error": "ERROR: No matching distribution found for torch==2.13.0+cpu"},
+            {"name": "uv-cpu", "error": "dns error"},
+        ],
+    )
     assert "\n" not in notice and notice.startswith("Note: ")
-    assert "torch 2.13.0 with CUDA 13.0" in notice and "pip-cpu: ERROR: No matching" in notice and "uv-cpu: dns error" in notice
+    assert (
+        "torch 2.13.0 with CUDA 13.0" in notice
+        and "pip-cpu: ERROR: No matching" in notice
+        and "uv-cpu: dns error" in notice
+    )
 
 
 # --- .venv made by another Python -------------------------------------------------------------------
@@ -214,8 +232,6 @@ class FakeMachine:
         return subprocess.CompletedProcess(command, 0, "", "")
 
     def env_builder(self, **kwargs):
-        venv_dir = self.venv_dir
-
         class Builder:
             def create(self, path):
                 (Path(path) / "bin").mkdir(parents=True, exist_ok=True)
@@ -290,4 +306,3 @@ def test_setup_refuses_a_venv_of_an_unsupported_python(fake_setup, tmp_path, mon
     monkeypatch.setattr(course, "python_version_of", lambda python: (3, 10, 14))
     with pytest.raises(SystemExit, match="uses Python 3.10.14"):
         course.ensure_environment()
-

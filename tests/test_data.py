@@ -32,7 +32,7 @@ def test_test_split_shapes_ranges_and_labels(test_split):
     assert test_split.images.shape == (10000, 784)
     assert test_split.images.dtype == torch.float32
     assert test_split.labels.shape == (10000,) and test_split.labels.dtype == torch.int64
-    assert 0.0 == test_split.images.min() and test_split.images.max() == 1.0
+    assert test_split.images.min() == 0.0 and test_split.images.max() == 1.0
     # every digit occurs, roughly 1,000 times each (MNIST test set: 892 to 1,135)
     counts = torch.bincount(test_split.labels, minlength=10)
     assert counts.min() >= 800 and counts.max() <= 1200

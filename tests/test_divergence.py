@@ -13,7 +13,7 @@ from vaelib import divergence
 
 
 def _torch_kl(mu_p, sigma_p, mu_q, sigma_q):
-    t = lambda v: torch.tensor(float(v), dtype=torch.float64)  # noqa: E731  (float32 by default)
+    t = lambda v: torch.tensor(float(v), dtype=torch.float64)
     return kl_divergence(Normal(t(mu_p), t(sigma_p)), Normal(t(mu_q), t(sigma_q))).item()
 
 
@@ -36,8 +36,10 @@ def test_closed_form_and_quadrature_match_torch(params):
     reference = _torch_kl(*params)
     assert divergence.kl_gaussians(*params) == pytest.approx(reference, abs=1e-12)
     value = divergence.kl_quadrature(
-        divergence.gaussian_logpdf(mu_p, sigma_p), divergence.gaussian_logpdf(mu_q, sigma_q),
-        mu_p - 15 * sigma_p, mu_p + 15 * sigma_p,
+        divergence.gaussian_logpdf(mu_p, sigma_p),
+        divergence.gaussian_logpdf(mu_q, sigma_q),
+        mu_p - 15 * sigma_p,
+        mu_p + 15 * sigma_p,
     )
     assert value == pytest.approx(reference, abs=1e-9)
 
@@ -51,7 +53,7 @@ def test_kl_gaussians_broadcasts():
 def test_monte_carlo_is_within_its_standard_error_and_shrinks_like_one_over_root_n():
     reference = _torch_kl(1.0, 2.0, 0.0, 1.0)
     log_p, log_q = divergence.gaussian_logpdf(1.0, 2.0), divergence.gaussian_logpdf(0.0, 1.0)
-    sample = lambda n, rng: rng.normal(1.0, 2.0, n)  # noqa: E731
+    sample = lambda n, rng: rng.normal(1.0, 2.0, n)
     small = divergence.kl_monte_carlo(sample, log_p, log_q, 10_000, np.random.default_rng(0))
     large = divergence.kl_monte_carlo(sample, log_p, log_q, 160_000, np.random.default_rng(1))
     for estimate in (small, large):
@@ -78,7 +80,9 @@ def test_forward_fit_is_moment_matching():
     variance = 0.3 * (0.7**2 + 9) + 0.7 * (1 + 4) - 0.5**2
     assert fit.sigma == pytest.approx(math.sqrt(variance), rel=1e-5)
     lower, upper = mixture.interval()
-    quad = divergence.kl_quadrature(mixture.logpdf, divergence.gaussian_logpdf(fit.mu, fit.sigma), lower, upper, points=[-3, 2])
+    quad = divergence.kl_quadrature(
+        mixture.logpdf, divergence.gaussian_logpdf(fit.mu, fit.sigma), lower, upper, points=[-3, 2]
+    )
     assert fit.kl == pytest.approx(quad, abs=1e-8)
 
 

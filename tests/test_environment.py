@@ -31,15 +31,29 @@ def test_binder_environment_is_an_exact_copy():
 @pytest.mark.parametrize("environment_file", ["environment.yml", "binder/environment.yml"])
 def test_every_conda_dependency_is_pinned_and_torch_is_cpu_only(environment_file):
     """What the conda and Binder routes promise: every package pinned, PyTorch's CPU-only build."""
-    lines = [l.strip()[2:] for l in (ROOT / environment_file).read_text().splitlines() if l.startswith("  - ")]
+    lines = [line.strip()[2:] for line in (ROOT / environment_file).read_text().splitlines() if line.startswith("  - ")]
     deps = lines[lines.index("python=3.11") :]
     for dep in deps:
         assert dep == "pip" or re.fullmatch(r"[a-z0-9\-]+=\d[\w.]*", dep), f"not pinned: {dep}"
     names = {d.split("=")[0] for d in deps}
     assert "pytorch-cpu" in names, f"{environment_file}: PyTorch must be the pytorch-cpu package"
-    gpu = {n for n in names if n in {"pytorch", "pytorch-gpu", "torchvision"} or n.startswith(("cuda", "pytorch-cuda", "nvidia"))}
+    gpu = {
+        n
+        for n in names
+        if n in {"pytorch", "pytorch-gpu", "torchvision"} or n.startswith(("cuda", "pytorch-cuda", "nvidia"))
+    }
     assert not gpu, f"{environment_file}: GPU packages {sorted(gpu)}"
-    for required in ["numpy", "scipy", "sympy", "matplotlib-base", "jupyterlab", "nbval", "ipywidgets", "tqdm", "safetensors"]:
+    for required in [
+        "numpy",
+        "scipy",
+        "sympy",
+        "matplotlib-base",
+        "jupyterlab",
+        "nbval",
+        "ipywidgets",
+        "tqdm",
+        "safetensors",
+    ]:
         assert required in names
 
 
@@ -110,7 +124,9 @@ def test_torch_build_check_holds_conda_to_pytorch_cpu_and_knows_no_other_route(t
 def test_repo2docker_builds_from_binder_environment_and_runs_postbuild():
     result = subprocess.run(
         [sys.executable, "-m", "repo2docker", "--no-build", "--debug", str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     dockerfile = result.stdout + result.stderr
     assert result.returncode == 0, dockerfile[-2000:]

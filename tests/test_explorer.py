@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from vaelib import VAE, Autoencoder, ModelConfig
-from vaelib import explorer
+from vaelib import VAE, Autoencoder, ModelConfig, explorer
 
 SMALL = ModelConfig(input_dim=784, hidden_dims=(16,), latent_dim=2)
 
@@ -103,7 +102,9 @@ def test_rescale_latent_keeps_every_reconstruction_and_stretches_the_codes():
     vae = VAE(SMALL, seed=5)
     scale = torch.tensor([0.6, 1.7])
     rescaled = explorer.rescale_latent(vae, scale)
-    x = torch.bernoulli(torch.rand(20, 784, generator=torch.Generator().manual_seed(6)), generator=torch.Generator().manual_seed(6))  # binary pixels
+    x = torch.bernoulli(
+        torch.rand(20, 784, generator=torch.Generator().manual_seed(6)), generator=torch.Generator().manual_seed(6)
+    )  # binary pixels
     with torch.no_grad():
         mu, log_sigma = vae.encode(x)
         mu_r, log_sigma_r = rescaled.encode(x)
@@ -140,7 +141,7 @@ def test_rescaling_lowers_the_kl_most_at_unit_second_moment():
         mu, log_sigma = vae.encode(x)
     best = minimize_scalar(kl, bounds=(0.05, 20.0), method="bounded", options={"xatol": 1e-6}).x
     second_moment = (mu.square() + (2 * log_sigma).exp()).mean().item()  # over rows and both axes
-    assert best == pytest.approx(second_moment ** -0.5, rel=1e-3)
+    assert best == pytest.approx(second_moment**-0.5, rel=1e-3)
     assert kl(best) < kl(1.0)
 
 

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import sympy as sp
 import torch
 from scipy import integrate, stats
 
@@ -30,7 +29,9 @@ def exact_cubic_gradient(mu, sigma):
 @pytest.mark.parametrize("method", G.METHODS)
 def test_per_estimate_values_match_the_formulas_written_out(method):
     gen = torch.Generator().manual_seed(3)
-    est = G.estimate_gradients(cubic, MU, SIGMA, num_samples=7, num_estimates=5, generator=gen, method=method, baseline=0.5)
+    est = G.estimate_gradients(
+        cubic, MU, SIGMA, num_samples=7, num_estimates=5, generator=gen, method=method, baseline=0.5
+    )
     eps = torch.randn(5, 7, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     z = MU + SIGMA * eps
     if method == "pathwise":
@@ -46,7 +47,9 @@ def test_per_estimate_values_match_the_formulas_written_out(method):
 @pytest.mark.parametrize("method", G.METHODS)
 def test_splitting_into_passes_does_not_change_the_estimates(method):
     whole = G.estimate_gradients(cubic, MU, SIGMA, 5, 40, torch.Generator().manual_seed(8), method)
-    split = G.estimate_gradients(cubic, MU, SIGMA, 5, 40, torch.Generator().manual_seed(8), method, max_samples_per_pass=12)
+    split = G.estimate_gradients(
+        cubic, MU, SIGMA, 5, 40, torch.Generator().manual_seed(8), method, max_samples_per_pass=12
+    )
     torch.testing.assert_close(split.mu, whole.mu)
     torch.testing.assert_close(split.sigma, whole.sigma)
 
@@ -72,29 +75,35 @@ def _quad_variance(g, mu, sigma):
 
 def test_single_sample_variances_match_quadrature():
     mu, sigma, n = 1.0, 0.5, 400_000
-    f = lambda z: z**2 + 10.0  # noqa: E731
+    f = lambda z: z**2 + 10.0
     want = {
         "pathwise": _quad_variance(lambda z: 2 * z, mu, sigma),
         "score": _quad_variance(lambda z: f(z) * (z - mu) / sigma**2, mu, sigma),
     }
     for method, variance in want.items():
-        est = G.estimate_gradients(lambda z: f(z).sum(-1), torch.tensor([mu], dtype=torch.float64),
-                                   torch.tensor([sigma], dtype=torch.float64), 1, n,
-                                   torch.Generator().manual_seed(1), method)
+        est = G.estimate_gradients(
+            lambda z: f(z).sum(-1),
+            torch.tensor([mu], dtype=torch.float64),
+            torch.tensor([sigma], dtype=torch.float64),
+            1,
+            n,
+            torch.Generator().manual_seed(1),
+            method,
+        )
         assert est.mu.var().item() == pytest.approx(variance, rel=0.03), method
     assert want["score"] > 100 * want["pathwise"]  # the gap the notebook shows
 
 
 def test_variance_falls_as_one_over_num_samples():
     gen = torch.Generator().manual_seed(2)
-    f = lambda z: torch.sin(3 * z).sum(-1)  # noqa: E731  (bounded, so the variance estimates are well behaved)
+    f = lambda z: torch.sin(3 * z).sum(-1)
     one = G.estimate_gradients(f, MU, SIGMA, 1, 40_000, gen, "score").mu.var(dim=0)
     many = G.estimate_gradients(f, MU, SIGMA, 16, 40_000, gen, "score").mu.var(dim=0)
     torch.testing.assert_close(many, one / 16, rtol=0.1, atol=0)  # each variance estimate: ~2% standard error
 
 
 def test_baseline_keeps_the_mean_and_cuts_the_variance():
-    f = lambda z: (z**2 + 10.0).sum(-1)  # noqa: E731
+    f = lambda z: (z**2 + 10.0).sum(-1)
     mu, sigma = torch.tensor([0.5], dtype=torch.float64), torch.tensor([1.0], dtype=torch.float64)
     plain = G.estimate_gradients(f, mu, sigma, 1, 200_000, torch.Generator().manual_seed(4), "score")
     based = G.estimate_gradients(f, mu, sigma, 1, 200_000, torch.Generator().manual_seed(5), "score", baseline=11.25)

@@ -34,7 +34,7 @@ def test_log_evidence_matches_torch_multivariate_normal():
 def test_scalar_log_evidence_matches_quadrature():
     model = LinearGaussian.scalar(w=1.7, b=-0.4, s=0.3)
     for value in (-2.0, 0.1, 1.9):
-        joint = lambda t: stats.norm.pdf(value, 1.7 * t - 0.4, 0.3) * stats.norm.pdf(t)  # noqa: E731
+        joint = lambda t, value=value: stats.norm.pdf(value, 1.7 * t - 0.4, 0.3) * stats.norm.pdf(t)
         reference, _ = integrate.quad(joint, -np.inf, np.inf)
         log_px = model.log_evidence(torch.tensor([value], dtype=torch.float64)).item()
         assert log_px == pytest.approx(math.log(reference), rel=1e-9)
@@ -63,7 +63,7 @@ def test_bayes_rule_log_joint_minus_log_evidence_is_log_posterior():
 
 def test_scalar_posterior_mean_matches_quadrature():
     model = LinearGaussian.scalar(w=-1.2, b=0.5, s=0.8)
-    joint = lambda t: stats.norm.pdf(2.0, -1.2 * t + 0.5, 0.8) * stats.norm.pdf(t)  # noqa: E731
+    joint = lambda t: stats.norm.pdf(2.0, -1.2 * t + 0.5, 0.8) * stats.norm.pdf(t)
     evidence, _ = integrate.quad(joint, -np.inf, np.inf)
     first, _ = integrate.quad(lambda t: t * joint(t), -np.inf, np.inf)
     second, _ = integrate.quad(lambda t: t * t * joint(t), -np.inf, np.inf)

@@ -128,9 +128,25 @@ def test_negative_elbo_parts_units_and_beta():
         (lambda: losses.kl_to_standard_normal([[0.0]], torch.zeros(1, 1)), TypeError, "torch.Tensor"),
         (lambda: losses.bernoulli_nll(torch.zeros(2, 5, dtype=torch.int64), torch.zeros(2, 5)), TypeError, "floating"),
         (lambda: losses.bernoulli_nll(torch.zeros(2, 5), torch.zeros(2, 6)), ValueError, "same shape"),
-        (lambda: losses.negative_elbo(torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(2, 1), torch.zeros(2, 1), beta=-1), ValueError, "beta"),
-        (lambda: losses.negative_elbo(torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(3, 1), torch.zeros(3, 1)), ValueError, "batch size"),
-        (lambda: losses.negative_elbo(torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(2, 1), torch.zeros(2, 1), reduction="sum"), ValueError, "reduction"),
+        (
+            lambda: losses.negative_elbo(
+                torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(2, 1), torch.zeros(2, 1), beta=-1
+            ),
+            ValueError,
+            "beta",
+        ),
+        (
+            lambda: losses.negative_elbo(torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(3, 1), torch.zeros(3, 1)),
+            ValueError,
+            "batch size",
+        ),
+        (
+            lambda: losses.negative_elbo(
+                torch.zeros(2, 5), torch.zeros(2, 5), torch.zeros(2, 1), torch.zeros(2, 1), reduction="sum"
+            ),
+            ValueError,
+            "reduction",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error(call, error, match):

@@ -52,7 +52,7 @@ def test_bars_chain_the_lessons_in_order():
         assert f"]({before.name})" in nbformat.read(after, as_version=4).cells[0].source
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS + [ROOT / "README.md"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*ALL_NOTEBOOKS, ROOT / "README.md"], ids=lambda p: p.name)
 def test_relative_links_resolve(path):
     texts = [path.read_text()] if path.suffix == ".md" else _markdown(path)[0]
     for text in texts:
@@ -67,3 +67,13 @@ def test_readme_lists_every_lesson():
     readme = (ROOT / "README.md").read_text()
     for path in LESSONS:
         assert f"(notebooks/{path.name})" in readme
+
+
+def test_the_readme_lists_every_vaelib_module_and_none_is_longer_than_300_lines():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## The package: `vaelib`") : readme.index("## Results")]
+    for path in sorted((ROOT / "vaelib").glob("*.py")):
+        if path.stem != "__init__":
+            assert f"`{path.stem}`" in table, f"README.md's package table does not list vaelib.{path.stem}"
+    for path in sorted((ROOT / "vaelib").rglob("*.py")):
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 300, f"{path} is over 300 lines"

@@ -34,7 +34,9 @@ def test_streams_are_merged_by_name_as_nbval_does():
     assert nbtolerance.text_outputs(outputs) == ["a 1\nb 3\n", "r 2"]
 
 
-@pytest.mark.parametrize("number, unit", [("155", 1.0), ("154.9", 0.1), ("0.020", 0.001), ("2.5e-03", 1e-4), ("-18.10", 0.01)])
+@pytest.mark.parametrize(
+    "number, unit", [("155", 1.0), ("154.9", 0.1), ("0.020", 0.001), ("2.5e-03", 1e-4), ("-18.10", 0.01)]
+)
 def test_resolution_is_one_unit_in_the_last_printed_place(number, unit):
     assert nbtolerance.resolution(number) == pytest.approx(unit)
 
@@ -82,7 +84,7 @@ def test_numbers_in_several_outputs_are_counted_across_them():
 
 def test_sanitized_parts_are_not_compared():
     ref, test = [stream("took 12.3 s (wall); loss 5.0\n")], [stream("took 48.0 s (wall); loss 5.0\n")]
-    hide_time = lambda s: s.replace("12.3 s", "T s").replace("48.0 s", "T s")  # noqa: E731
+    hide_time = lambda s: s.replace("12.3 s", "T s").replace("48.0 s", "T s")
     _, problems = nbtolerance.reconcile_outputs(test, ref, [0.0], sanitize=hide_time)
     assert problems == []
 
@@ -117,8 +119,9 @@ def test_each_tolerance_follows_the_recorded_rule():
         notebook = nbformat.read(ROOT / name, as_version=4)
         stored = {c.get("id"): nbtolerance.numbers_of(c.get("outputs", []), sanitize) for c in notebook.cells}
         for cell_id, entry in cells.items():
-            for tolerance, a, b, printed in zip(entry["tolerances"], entry["seed_deviation"],
-                                                 entry["numerics_deviation"], stored[cell_id]):
+            for tolerance, a, b, printed in zip(
+                entry["tolerances"], entry["seed_deviation"], entry["numerics_deviation"], stored[cell_id]
+            ):
                 moved = max(a, b)
                 expected = 0.0 if moved == 0 else 1.5 * moved + nbtolerance.resolution(printed)
                 assert tolerance == pytest.approx(expected, abs=1e-6), (name, cell_id, printed)
@@ -144,11 +147,33 @@ def _run_nbval_on(tmp_path, stored_text, tolerance):
     nbformat.write(notebook, path)
     tolerances = {"notebooks": {path.resolve().as_posix(): {cell["id"]: {"tolerances": [tolerance]}}}}
     (tmp_path / "tolerances.json").write_text(json.dumps(tolerances))
-    env = {**os.environ, "VAELIB_TOLERANCES_FILE": str(tmp_path / "tolerances.json"),
-           "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "--nbval", "--nbval-current-env",
-                           "-p", "no:cacheprovider", "-o", "addopts=", "-q", str(path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "VAELIB_TOLERANCES_FILE": str(tmp_path / "tolerances.json"),
+        "PYTHONPATH": str(ROOT / "tests") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-q",
+            str(path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_nbval_accepts_a_number_within_tolerance_and_rejects_one_outside(tmp_path):

@@ -45,7 +45,8 @@ def _linear_gaussian_vae(model: LinearGaussian, q_shift: float = 0.0):
         return mean + q_shift, 0.5 * torch.log(torch.diagonal(cov)).expand_as(mean)
 
     return SimpleNamespace(
-        config=SimpleNamespace(latent_dim=model.latent_dim), encode=encode,
+        config=SimpleNamespace(latent_dim=model.latent_dim),
+        encode=encode,
         decoder=lambda z: z @ model.weight.T + model.bias,
         reconstruction_nll=lambda mean, x: -Normal(mean, model.noise_std).log_prob(x).sum(-1),
     )
@@ -73,25 +74,41 @@ def test_iwae_bound_rises_with_k_towards_the_exact_log_evidence():
     x = torch.randn(40, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 2
     exact = model.log_evidence(x).mean().item()
     vae = _linear_gaussian_vae(model, q_shift=0.3)  # an imperfect encoder: the ELBO is loose
-    gap = {k: exact + objectives.iwae_terms(vae, x, k, torch.Generator().manual_seed(k)).total.item() for k in (1, 10, 100, 5000)}
+    gap = {
+        k: exact + objectives.iwae_terms(vae, x, k, torch.Generator().manual_seed(k)).total.item()
+        for k in (1, 10, 100, 5000)
+    }
     assert gap[1] > 0.5 > gap[10] > abs(gap[5000])  # log p(x) - L_k closes as k grows ...
     assert abs(gap[5000]) < 0.02 and all(g > -0.02 for g in gap.values())  # ... and L_k never overshoots beyond noise
     exact_q = _linear_gaussian_vae(model)  # with the true posterior every weight is p(x): L_k = log p(x) for any k
-    assert -objectives.iwae_terms(exact_q, x, 3, torch.Generator().manual_seed(0)).total.item() == pytest.approx(exact, abs=1e-9)
+    assert -objectives.iwae_terms(exact_q, x, 3, torch.Generator().manual_seed(0)).total.item() == pytest.approx(
+        exact, abs=1e-9
+    )
 
 
 def test_learning_rate_schedule():
     assert objectives.lr_factor(0, 100, "constant", 0) == 1.0
     assert [objectives.lr_factor(s, 100, "constant", 4) for s in (0, 1, 3, 4)] == [0.25, 0.5, 1.0, 1.0]
-    assert objectives.lr_factor(4, 104, "cosine", 4) == 1.0 and objectives.lr_factor(54, 104, "cosine", 4) == pytest.approx(0.5)
+    assert objectives.lr_factor(4, 104, "cosine", 4) == 1.0 and objectives.lr_factor(
+        54, 104, "cosine", 4
+    ) == pytest.approx(0.5)
     assert objectives.lr_factor(104, 104, "cosine", 4) == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError):
         objectives.lr_factor(5, 10, "step", 0)
 
 
-@pytest.mark.parametrize("kwargs", [dict(kl_warmup_steps=-1), dict(free_bits=-0.5), dict(free_bits=math.inf),
-                                    dict(iwae_samples=0), dict(iwae_samples=5, free_bits=0.5), dict(lr_schedule="step"),
-                                    dict(lr_warmup_steps=1.5)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kl_warmup_steps": -1},
+        {"free_bits": -0.5},
+        {"free_bits": math.inf},
+        {"iwae_samples": 0},
+        {"iwae_samples": 5, "free_bits": 0.5},
+        {"lr_schedule": "step"},
+        {"lr_warmup_steps": 1.5},
+    ],
+)
 def test_train_config_refuses_bad_objective_settings(kwargs):
     with pytest.raises((ValueError, TypeError)):
         TrainConfig(**kwargs)

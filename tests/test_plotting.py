@@ -74,7 +74,9 @@ def test_latent_scatter_draws_every_point_in_its_colour_in_a_fixed_mixed_order()
     np.testing.assert_allclose(np.abs(tab10[drawn_labels] - colours).max(), 0.0, atol=1e-6)
     # every (point, colour) pair is drawn exactly once
     drawn = sorted(zip(map(tuple, np.asarray(offsets, dtype=np.float64).tolist()), drawn_labels.tolist()))
-    expected = sorted(zip(map(tuple, z.astype(np.float32).astype(np.float64).tolist()), labels.tolist()))  # drawn as float32
+    expected = sorted(
+        zip(map(tuple, z.astype(np.float32).astype(np.float64).tolist()), labels.tolist())
+    )  # drawn as float32
     assert drawn == expected
     # mixed: the last 30 points drawn are not all one digit (drawing digit by digit would give 30 nines)
     assert len(set(drawn_labels[-30:].tolist())) >= 5

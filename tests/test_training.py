@@ -73,9 +73,8 @@ def test_num_threads_is_applied_and_restored(small_mnist, monkeypatch):
 
 def test_torch_threads_restores_after_an_error():
     before = torch.get_num_threads()
-    with pytest.raises(RuntimeError):
-        with torch_threads(1):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError("boom")
     assert torch.get_num_threads() == before
 
 
@@ -141,7 +140,10 @@ def test_a_diverging_run_says_where_and_what_to_try():
     with torch.no_grad():
         model.decoder[0].weight[0, 0] = float("nan")  # what an exploding step leaves behind
     x = torch.rand(64, 12, generator=torch.Generator().manual_seed(0))
-    with pytest.raises(FloatingPointError, match=r"diverged in epoch 1, step 1: the weights became NaN.*\(lr = 0.001\): try lr = 0.0001"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"diverged in epoch 1, step 1: the weights became NaN.*\(lr = 0.001\): try lr = 0.0001",
+    ):
         vaelib.fit(model, x, TrainConfig(num_epochs=1, batch_size=16, progress=False))
     big = _tiny()
     with pytest.raises(FloatingPointError, match="diverged in epoch"):
@@ -151,8 +153,12 @@ def test_a_diverging_run_says_where_and_what_to_try():
 def test_history_keeps_every_batch_loss_and_after_epoch_sees_each_epoch():
     x = torch.rand(100, 12, generator=torch.Generator().manual_seed(0))
     seen = []
-    history = vaelib.fit(_tiny(), x, TrainConfig(num_epochs=3, batch_size=32, progress=False),
-                         after_epoch=lambda model, record: seen.append((record.epoch, model.training)))
+    history = vaelib.fit(
+        _tiny(),
+        x,
+        TrainConfig(num_epochs=3, batch_size=32, progress=False),
+        after_epoch=lambda model, record: seen.append((record.epoch, model.training)),
+    )
     assert len(history.step_losses) == 3 * 4  # 100 examples in batches of 32: 4 steps per epoch
     assert seen == [(1, False), (2, False), (3, False)]  # called in eval mode, once per epoch
     # the epoch's training loss is the example-weighted mean of its batch losses (the last batch has 4)

@@ -23,13 +23,18 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import markers  # noqa: E402
+import markers
 
 ROOT = Path(__file__).resolve().parent.parent
 GITHUB_REPO = "vae-course/vae-course"  # owner/name on GitHub, for the Binder links
 BINDER = "https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/notebooks/{path}"
 BADGE = "https://mybinder.org/badge_logo.svg"
 TOP, BOTTOM = "<!-- nav:top -->", "<!-- nav:bottom -->"
+
+
+def appendices(root: Path = ROOT) -> list[Path]:
+    """notebooks/appendix-*.ipynb: reference material outside the sequence of lessons."""
+    return sorted((root / "notebooks").glob("appendix-*.ipynb"))
 
 
 def lessons(root: Path = ROOT) -> list[Path]:
@@ -110,7 +115,11 @@ def build(check: bool = False, root: Path = ROOT) -> list[str]:
         bar = lesson_bar(paths, i, titles)
         _set_nav(notebook, TOP, f"[![Launch on Binder]({BADGE})]({binder}) &nbsp; {bar}", at_top=True)
         solutions = root / "notebooks" / "solutions" / f"{path.name[:2]}-solutions.ipynb"
-        link = f"Worked solutions: [solutions/{solutions.name}](solutions/{solutions.name}). " if solutions.exists() else ""
+        link = (
+            f"Worked solutions: [solutions/{solutions.name}](solutions/{solutions.name}). "
+            if solutions.exists()
+            else ""
+        )
         _set_nav(notebook, BOTTOM, f"---\n{link}\n\n{bar}", at_top=False)
         if _dump(notebook) != before:
             changed.append(str(path.relative_to(root)))
@@ -125,6 +134,18 @@ def build(check: bool = False, root: Path = ROOT) -> list[str]:
                 changed.append(str(solutions.relative_to(root)))
                 if not check:
                     solutions.write_text(_dump(sol), encoding="utf-8")
+    extras = appendices(root)
+    extra_notebooks = [_read(p) for p in extras]
+    for path, notebook in zip(extras, extra_notebooks, strict=True):
+        before = path.read_text(encoding="utf-8")
+        binder = BINDER.format(repo=GITHUB_REPO, path=path.name)
+        bar = "[Contents](../README.md#the-notebooks)"
+        _set_nav(notebook, TOP, f"[![Launch on Binder]({BADGE})]({binder}) &nbsp; Appendix | {bar}", at_top=True)
+        _set_nav(notebook, BOTTOM, f"---\n{bar}", at_top=False)
+        if _dump(notebook) != before:
+            changed.append(str(path.relative_to(root)))
+            if not check:
+                path.write_text(_dump(notebook), encoding="utf-8")
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
     rows = ["| # | Notebook | What you learn | Run time |", "| --- | --- | --- | --- |"]
@@ -133,6 +154,11 @@ def build(check: bool = False, root: Path = ROOT) -> list[str]:
         run = f"~{seconds} s" if seconds is not None else "?"
         name = title.split("·", 1)[-1].strip()
         rows.append(f"| {path.name[:2]} | [{name}](notebooks/{path.name}) | {summary_of(notebook)} | {run} |")
+    for path, notebook in zip(extras, extra_notebooks, strict=True):
+        seconds = notebook.get("metadata", {}).get("course", {}).get("run_seconds")
+        run = f"~{seconds} s" if seconds is not None else "?"
+        name = title_of(notebook).split("·", 1)[-1].strip()
+        rows.append(f"| appendix | [{name}](notebooks/{path.name}) | {summary_of(notebook)} | {run} |")
     new_text = markers.replace_section(text, "contents", "\n".join(rows))
     if new_text != text:
         changed.append("README.md")

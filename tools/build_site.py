@@ -71,6 +71,11 @@ def lessons(root: Path = ROOT) -> list[Path]:
     return sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
+def appendices(root: Path = ROOT) -> list[Path]:
+    """notebooks/appendix-*.ipynb: reference pages outside the sequence of lessons."""
+    return sorted((root / "notebooks").glob("appendix-*.ipynb"))
+
+
 def solutions(root: Path = ROOT) -> list[Path]:
     """notebooks/solutions/NN-solutions.ipynb, in order."""
     return sorted((root / "notebooks" / "solutions").glob("[0-9][0-9]-solutions.ipynb"))
@@ -119,7 +124,7 @@ def site_link(target: str, base: PurePosixPath, root: Path = ROOT) -> str:
     def relative(to: str) -> str:
         return os.path.relpath(to, base.as_posix() or ".").replace(os.sep, "/") + hash_ + fragment
 
-    if on_disk.suffix == ".ipynb" and on_disk in {*lessons(root), *solutions(root)}:
+    if on_disk.suffix == ".ipynb" and on_disk in {*lessons(root), *appendices(root), *solutions(root)}:
         return relative(repo_path.as_posix())
     if repo_path.as_posix() == "README.md":
         return relative("index.md")
@@ -189,6 +194,8 @@ def index_page(root: Path = ROOT, template: Path | None = None) -> str:
     parts = readme_parts((root / "README.md").read_text(encoding="utf-8"))
     base = PurePosixPath(".")
     toctrees = toctree("Lessons", [f"notebooks/{p.stem}" for p in lessons(root)])
+    if appendices(root):
+        toctrees += "\n" + toctree("Appendix", [f"notebooks/{p.stem}" for p in appendices(root)])
     if solutions(root):
         toctrees += "\n" + toctree("", ["notebooks/solutions/index"])  # the page's title is its caption
     text = (template or SITE / "index.md.in").read_text(encoding="utf-8")
@@ -346,6 +353,9 @@ def stage(staging: Path, cache: Path, root: Path = ROOT) -> dict:
     (staging / "index.md").write_text(index_page(root), encoding="utf-8")
     staged = {"lessons": [], "solutions": []}
     for path in lessons(root):
+        stage_notebook(path, staging / "notebooks" / path.name, root)
+        staged["lessons"].append(path.relative_to(root).as_posix())
+    for path in appendices(root):
         stage_notebook(path, staging / "notebooks" / path.name, root)
         staged["lessons"].append(path.relative_to(root).as_posix())
     for path in solutions(root):

@@ -107,8 +107,19 @@ def attempt_commands(attempt: Attempt, python: Path, constraints: Path, tool_dir
     uv = tool_dir / "bin" / ("uv.exe" if os.name == "nt" else "uv")
     return [
         [*pip, "--target", str(tool_dir), UV_REQUIREMENT],
-        [str(uv), "pip", "install", "--quiet", "--python", str(python), "--torch-backend", "cpu",
-         attempt.requirement, "--constraints", str(constraints)],
+        [
+            str(uv),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "--torch-backend",
+            "cpu",
+            attempt.requirement,
+            "--constraints",
+            str(constraints),
+        ],
     ]
 
 
@@ -126,10 +137,15 @@ def short_error(stderr: str | None, returncode: int) -> str:
 def fallback_notice(torch_build: dict, failed: list[dict]) -> str:
     """The one line printed when the installed torch is not CPU-only."""
     accelerator = f"CUDA {torch_build['cuda']}" if torch_build["cuda"] else f"ROCm {torch_build['hip']}"
-    tried = "; ".join(f"{f['name']}: {f['error']}" for f in failed) or "this platform's default build was expected to be CPU-only"
-    return (f"Note: .venv has PyTorch's default build, torch {torch_build['version']} with {accelerator} (several GB of "
-            f"GPU libraries the course never uses; same results on the CPU), because the CPU-only build could not be "
-            f"installed ({tried}); details in .venv/course-installed.json.")
+    tried = (
+        "; ".join(f"{f['name']}: {f['error']}" for f in failed)
+        or "this platform's default build was expected to be CPU-only"
+    )
+    return (
+        f"Note: .venv has PyTorch's default build, torch {torch_build['version']} with {accelerator} (several GB of "
+        f"GPU libraries the course never uses; same results on the CPU), because the CPU-only build could not be "
+        f"installed ({tried}); details in .venv/course-installed.json."
+    )
 
 
 def install_torch(plan: list[Attempt], python: Path, constraints: Path, run=None) -> tuple[Attempt, list[dict]]:
@@ -166,8 +182,9 @@ def install_torch(plan: list[Attempt], python: Path, constraints: Path, run=None
 def python_version_of(python: Path) -> tuple[int, ...] | None:
     """(major, minor, micro) of the interpreter at ``python``, or None if it does not run."""
     try:
-        result = subprocess.run([str(python), "-c", "import sys; print(*sys.version_info[:3])"],
-                     capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [str(python), "-c", "import sys; print(*sys.version_info[:3])"], capture_output=True, text=True, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     try:
@@ -186,27 +203,44 @@ def venv_decision(state: str, venv_version: tuple[int, ...] | None, running: tup
     two launchers). A virtual environment whose Python no longer runs is rebuilt; anything else is
     left alone with a message.
     """
+
     def name(version):
         return ".".join(map(str, version))
 
     supported = ", ".join(name(v) for v in SUPPORTED_PYTHONS)
     if state == "other":
-        return "refuse", f"{VENV} exists but is not a virtual environment (no pyvenv.cfg): move it away and run this again."
+        return (
+            "refuse",
+            f"{VENV} exists but is not a virtual environment (no pyvenv.cfg): move it away and run this again.",
+        )
     if state == "missing" or venv_version is None:
         if tuple(running[:2]) < SUPPORTED_PYTHONS[0]:
-            return "refuse", f"Python {name(running)} is too old for the course: run this script with Python {supported}."
-        note = "" if tuple(running[:2]) in SUPPORTED_PYTHONS else \
-            f"Note: Python {name(running)} is newer than the ones the course is tested with ({supported})."
+            return (
+                "refuse",
+                f"Python {name(running)} is too old for the course: run this script with Python {supported}.",
+            )
+        note = (
+            ""
+            if tuple(running[:2]) in SUPPORTED_PYTHONS
+            else f"Note: Python {name(running)} is newer than the ones the course is tested with ({supported})."
+        )
         if state == "missing":
             return "create", note
-        return "recreate", (f"{VENV}'s Python no longer runs (was the Python that made it removed?): "
-                            f"making it again with Python {name(running)}. {note}").strip()
+        return "recreate", (
+            f"{VENV}'s Python no longer runs (was the Python that made it removed?): "
+            f"making it again with Python {name(running)}. {note}"
+        ).strip()
     if tuple(venv_version[:2]) not in SUPPORTED_PYTHONS:
-        return "refuse", (f"{VENV} uses Python {name(venv_version)}, not one of {supported}: "
-                          "delete .venv and run this script again with a supported Python.")
+        return "refuse", (
+            f"{VENV} uses Python {name(venv_version)}, not one of {supported}: "
+            "delete .venv and run this script again with a supported Python."
+        )
     if tuple(venv_version[:2]) != tuple(running[:2]):
-        rebuild = f" (to rebuild it with Python {name(running)}, delete .venv and run this again)" \
-            if tuple(running[:2]) >= SUPPORTED_PYTHONS[0] else ""
+        rebuild = (
+            f" (to rebuild it with Python {name(running)}, delete .venv and run this again)"
+            if tuple(running[:2]) >= SUPPORTED_PYTHONS[0]
+            else ""
+        )
         return "use", f"Note: {VENV} was made with Python {name(venv_version)} and is used as it is{rebuild}."
     return "use", ""
 
@@ -262,18 +296,23 @@ def ensure_environment() -> Path:
     subprocess.run([*pip, *requirements], check=True)  # torch==X is already met by the build just installed
     subprocess.run([*pip, "--no-deps", "--editable", str(ROOT)], check=True)
 
-    probe = subprocess.run([str(python), "-c", env_module.TORCH_BUILD_PROBE], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [str(python), "-c", env_module.TORCH_BUILD_PROBE], capture_output=True, text=True, check=True
+    )
     torch_build = json.loads(probe.stdout.strip().splitlines()[-1])
     torch_build["cpu_only"] = env_module.is_cpu_only(torch_build["cuda"], torch_build["hip"])
-    write_record(VENV, {
-        "requirements_sha256": wanted,
-        "python": ".".join(map(str, venv_version)),
-        "platform": f"{platform.system()} {platform.machine()}",
-        "torch": torch_build,
-        "torch_installed_by": attempt.name,
-        "torch_install_route": attempt.what,
-        "torch_attempts_failed": failed,
-    })
+    write_record(
+        VENV,
+        {
+            "requirements_sha256": wanted,
+            "python": ".".join(map(str, venv_version)),
+            "platform": f"{platform.system()} {platform.machine()}",
+            "torch": torch_build,
+            "torch_installed_by": attempt.name,
+            "torch_install_route": attempt.what,
+            "torch_attempts_failed": failed,
+        },
+    )
     if not torch_build["cpu_only"]:
         print(fallback_notice(torch_build, failed), flush=True)
     return python

@@ -22,7 +22,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_navigation  # noqa: E402
+import build_navigation
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,7 @@ def replace_section(text: str, name: str, body: str, append: bool = False) -> st
         return (text.rstrip() + "\n\n" if text.strip() else "") + block + "\n"
     if i == -1 or j == -1 or j < i:
         raise ValueError(f"no well-formed section {start} ... {end}")
-    return text[:i] + block + text[j + len(end):]
+    return text[:i] + block + text[j + len(end) :]
 
 
 def write_section(path: Path, name: str, body: str) -> bool:

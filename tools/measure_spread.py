@@ -33,13 +33,16 @@ reports it as an error. A cell whose text (not only its numbers) changes is an e
 Runs take roughly (1 + len(SEEDS) + len(NUMERICS)) times a notebook's run time; the notebooks with live
 training about 15 minutes in all on one thread.
 
-The shipped models' regeneration tolerances (``vaelib/pretrained.py``) are measured the same way:
+The shipped models' regeneration tolerances (``vaelib/registry.py``) are measured the same way:
 
     .venv/bin/python tools/measure_spread.py --models vae-2d ae-01   # retrain under each numerics setting
 
 retrains each named registry entry with its recorded recipe (seed 0) under every setting of NUMERICS, in a
-fresh process per run, and records the test loss in ``models/spread.json`` beside the recorded retraining
-with other seeds. ``tests/test_pretrained.py`` checks that every tolerance is at least 1.5 times the
+fresh process per run, and records the test loss in ``models/spread.json``;
+
+    .venv/bin/python tools/measure_spread.py --model-seeds cvae-2d   # retrain with seeds 1 and 2
+
+does the same with other seeds (``model_seed`` and ``TrainConfig.seed`` both replaced) on this machine. ``tests/test_pretrained.py`` checks that every tolerance is at least 1.5 times the
 largest deviation measured either way.
 """
 
@@ -59,7 +62,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import nbtolerance  # noqa: E402
+import nbtolerance
 
 ROOT = nbtolerance.ROOT
 SEEDS = (1, 2, 3, 4)
@@ -93,8 +96,9 @@ def run(notebook, path: Path, env: dict[str, str]) -> tuple[dict[str, list[str]]
     with tempfile.NamedTemporaryFile("r", suffix=".log", encoding="utf-8") as log:
         full_env = {**os.environ, **env, "VAELIB_CLAIMS_LOG": log.name, "PYTHONHASHSEED": "0"}
         full_env.pop("VAELIB_STRICT_CLAIMS", None)
-        client = NotebookClient(copy, timeout=1200, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            copy, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
         error = None
         try:
             client.execute(env=full_env)
@@ -109,8 +113,11 @@ def measure(path: Path, seeds=SEEDS, numerics=NUMERICS) -> dict:
     """Run one notebook under every seed and setting; return the per-cell analysis."""
     notebook = nbformat.read(path, as_version=4)
     sanitize = nbtolerance.sanitizer()
-    stored = {c.get("id"): [sanitize(t) for t in nbtolerance.text_outputs(c.get("outputs", []))]
-              for c in notebook.cells if c.cell_type == "code"}
+    stored = {
+        c.get("id"): [sanitize(t) for t in nbtolerance.text_outputs(c.get("outputs", []))]
+        for c in notebook.cells
+        if c.cell_type == "code"
+    }
     runs = {"this machine, seed 0": ("numerics", notebook, {})}
     for name, env in numerics.items():
         runs[name] = ("numerics", notebook, env)
@@ -122,10 +129,18 @@ def measure(path: Path, seeds=SEEDS, numerics=NUMERICS) -> dict:
     for name, (kind, nb, env) in runs.items():
         start = time.perf_counter()
         texts, claims, error = run(nb, path, env)
-        report["runs"][name] = {"kind": kind, "env": env, "seconds": round(time.perf_counter() - start, 1),
-                                "failed_claims": claims, "error": error}
-        print(f"  {name}: {report['runs'][name]['seconds']} s, {len(claims)} claims not met"
-              + (f", STOPPED: {error}" if error else ""), flush=True)
+        report["runs"][name] = {
+            "kind": kind,
+            "env": env,
+            "seconds": round(time.perf_counter() - start, 1),
+            "failed_claims": claims,
+            "error": error,
+        }
+        print(
+            f"  {name}: {report['runs'][name]['seconds']} s, {len(claims)} claims not met"
+            + (f", STOPPED: {error}" if error else ""),
+            flush=True,
+        )
         if error:
             report["errors"].append(f"{name}: execution stopped: {error}")
         if kind == "numerics" and claims:
@@ -134,8 +149,9 @@ def measure(path: Path, seeds=SEEDS, numerics=NUMERICS) -> dict:
     RUNS_DIR.mkdir(parents=True, exist_ok=True)  # the raw texts of every run, to re-read without re-running
     (RUNS_DIR / f"{path.stem}.json").write_text(json.dumps({"runs": report["runs"], "outputs": outputs}, indent=1))
     for cid, ref_texts in stored.items():
-        differing = {name: outputs[name][cid] for name in runs
-                     if cid in outputs[name] and outputs[name][cid] != ref_texts}  # a stopped run lacks later cells
+        differing = {
+            name: outputs[name][cid] for name in runs if cid in outputs[name] and outputs[name][cid] != ref_texts
+        }  # a stopped run lacks later cells
         if not any(runs[name][0] == "numerics" for name in differing):
             continue  # machine-independent: nbval compares it exactly, whatever other seeds print
         ref = [nbtolerance.split_numbers(t) for t in ref_texts]
@@ -144,17 +160,22 @@ def measure(path: Path, seeds=SEEDS, numerics=NUMERICS) -> dict:
         for name, texts in differing.items():
             got = [nbtolerance.split_numbers(t) for t in texts]
             if [split.skeleton for split in got] != [split.skeleton for split in ref]:
-                report["errors"].append(f"cell {cid}: {name} printed different text (not only numbers): "
-                                        f"{' | '.join(texts)[:200]!r}")
+                report["errors"].append(
+                    f"cell {cid}: {name} printed different text (not only numbers): {' | '.join(texts)[:200]!r}"
+                )
                 continue
             kind = runs[name][0]
             for i, value in enumerate(float(n) for split in got for n in split.numbers):
                 deviation[kind][i] = max(deviation[kind][i], abs(value - float(printed[i])))
-        tolerances = [0.0 if max(a, b) == 0 else round(SAFETY * max(a, b) + nbtolerance.resolution(p), 6)
-                      for a, b, p in zip(deviation["seeds"], deviation["numerics"], printed)]
-        report["cells"][cid] = {"tolerances": tolerances,
-                                "seed_deviation": [round(d, 6) for d in deviation["seeds"]],
-                                "numerics_deviation": [round(d, 6) for d in deviation["numerics"]]}
+        tolerances = [
+            0.0 if max(a, b) == 0 else round(SAFETY * max(a, b) + nbtolerance.resolution(p), 6)
+            for a, b, p in zip(deviation["seeds"], deviation["numerics"], printed)
+        ]
+        report["cells"][cid] = {
+            "tolerances": tolerances,
+            "seed_deviation": [round(d, 6) for d in deviation["seeds"]],
+            "numerics_deviation": [round(d, 6) for d in deviation["numerics"]],
+        }
     return report
 
 
@@ -182,18 +203,26 @@ def tag_cells(path: Path, varying: set[str]) -> bool:
 
 def write_tolerances(results: dict[str, dict], path: Path = nbtolerance.TOLERANCES_FILE) -> None:
     data = json.loads(path.read_text()) if path.is_file() else {"notebooks": {}}
-    data["about"] = ("Per printed number of every cell tagged nbval-tolerance: the tolerance nbval allows, and the "
-                     "largest deviation from the stored value measured across seeds and across numerics settings. "
-                     "Written by tools/measure_spread.py; see CONTRIBUTING.md.")
-    data["rule"] = f"0 if the number never moved, else {SAFETY} * largest deviation + one unit in the last printed place"
+    data["about"] = (
+        "Per printed number of every cell tagged nbval-tolerance: the tolerance nbval allows, and the "
+        "largest deviation from the stored value measured across seeds and across numerics settings. "
+        "Written by tools/measure_spread.py; see CONTRIBUTING.md."
+    )
+    data["rule"] = (
+        f"0 if the number never moved, else {SAFETY} * largest deviation + one unit in the last printed place"
+    )
     data["seeds"] = list(SEEDS)
     data["numerics"] = NUMERICS
     for name, report in results.items():
-        data["notebooks"][name] = {cid: entry for cid, entry in report["cells"].items()}
-        data.setdefault("measured", {})[name] = {"date": date.today().isoformat(),
-                                                 "runs": {k: {kk: vv for kk, vv in v.items() if kk != "failed_claims"}
-                                                          | {"claims_not_met": len(v["failed_claims"])}
-                                                          for k, v in report["runs"].items()}}
+        data["notebooks"][name] = dict(report["cells"].items())
+        data.setdefault("measured", {})[name] = {
+            "date": date.today().isoformat(),
+            "runs": {
+                k: {kk: vv for kk, vv in v.items() if kk != "failed_claims"}
+                | {"claims_not_met": len(v["failed_claims"])}
+                for k, v in report["runs"].items()
+            },
+        }
     data["notebooks"] = {k: v for k, v in sorted(data["notebooks"].items()) if v}
     data["measured"] = dict(sorted(data["measured"].items()))
     path.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n", encoding="utf-8")
@@ -202,17 +231,30 @@ def write_tolerances(results: dict[str, dict], path: Path = nbtolerance.TOLERANC
 MODEL_SPREAD_FILE = ROOT / "models" / "spread.json"
 
 
-def retrain_in_subprocess(name: str, env: dict[str, str]) -> dict:
-    """Retrain one registry entry (seed 0, its recipe) in a fresh process with ``env``; its test loss and seconds."""
+def retrain_in_subprocess(name: str, env: dict[str, str], seed: int = 0) -> dict:
+    """Retrain one registry entry with its recipe in a fresh process with ``env``; its test loss and seconds.
+
+    ``seed`` replaces both the entry's ``model_seed`` and its ``TrainConfig.seed`` (0: the recorded recipe).
+    """
     import subprocess
 
-    code = ("import json, sys, time; sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tools']; import train_models; "
-            "from vaelib import pretrained; "
-            "start = time.perf_counter(); model, _ = train_models.train(sys.argv[2], progress=False); "
-            "seconds = time.perf_counter() - start; "
-            "print(json.dumps({'test_loss': pretrained.test_loss_of(sys.argv[2], model), 'seconds': seconds}))")
-    result = subprocess.run([sys.executable, "-c", code, str(ROOT), name], env={**os.environ, **env},
-                            capture_output=True, text=True, check=True)
+    code = (
+        "import json, sys, time; from dataclasses import replace; "
+        "sys.path[:0] = [sys.argv[1], sys.argv[1] + '/tools']; import train_models; "
+        "from vaelib import pretrained; seed = int(sys.argv[3]); spec = pretrained.REGISTRY[sys.argv[2]]; "
+        "pretrained.REGISTRY[sys.argv[2]] = replace(spec, model_seed=seed, "
+        "train_config=replace(spec.train_config, seed=seed)) if seed else spec; "
+        "start = time.perf_counter(); model, _ = train_models.train(sys.argv[2], progress=False); "
+        "seconds = time.perf_counter() - start; "
+        "print(json.dumps({'test_loss': pretrained.test_loss_of(sys.argv[2], model), 'seconds': seconds}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), name, str(seed)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -224,14 +266,45 @@ def measure_models(names: list[str], path: Path = MODEL_SPREAD_FILE) -> None:
             data = json.loads(path.read_text())  # re-read: other runs may have written meanwhile
             entry = data["models"][name]
             entry.setdefault("numerics", {})[setting] = round(run["test_loss"], 3)
-            print(f"{name}: {setting}: test loss {run['test_loss']:.3f} (shipped {entry['shipped']:.3f}), "
-                  f"{run['seconds']:.0f} s", flush=True)
+            print(
+                f"{name}: {setting}: test loss {run['test_loss']:.3f} (shipped {entry['shipped']:.3f}), "
+                f"{run['seconds']:.0f} s",
+                flush=True,
+            )
             path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")  # after every run: hours of work
+
+
+def measure_model_seeds(names: list[str], seeds: tuple[int, ...] = (1, 2), path: Path = MODEL_SPREAD_FILE) -> None:
+    """Retrain ``names`` with other seeds (this machine's numerics); record the test losses in models/spread.json."""
+    for name in names:
+        for seed in seeds:
+            run = retrain_in_subprocess(name, {}, seed=seed)
+            data = json.loads(path.read_text())  # re-read: other runs may have written meanwhile
+            entry = data["models"].setdefault(name, {"shipped": None, "seeds": {}, "numerics": {}})
+            entry["shipped"] = round(pretrained_test_loss(name), 3)
+            entry["seeds"][str(seed)] = round(run["test_loss"], 3)
+            print(
+                f"{name}: seed {seed}: test loss {run['test_loss']:.3f} (shipped {entry['shipped']:.3f}), "
+                f"{run['seconds']:.0f} s",
+                flush=True,
+            )
+            path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def pretrained_test_loss(name: str) -> float:
+    """The test loss the registry records for ``name``."""
+    sys.path.insert(0, str(ROOT))
+    from vaelib import pretrained
+
+    return pretrained.entry(name).test_loss
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--models"]:
         measure_models(argv[1:])
+        return 0
+    if argv[:1] == ["--model-seeds"]:
+        measure_model_seeds(argv[1:])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
@@ -239,8 +312,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--write", action="store_true", help="update tests/tolerances.json")
     parser.add_argument("--tag", action="store_true", help="tag the varying cells nbval-tolerance (untag the others)")
     args = parser.parse_args(argv)
-    paths = (sorted(p for p in ROOT.glob("notebooks/**/*.ipynb") if ".ipynb_checkpoints" not in p.parts) if args.all
-             else [p.resolve() for p in args.notebooks])
+    paths = (
+        sorted(p for p in ROOT.glob("notebooks/**/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if args.all
+        else [p.resolve() for p in args.notebooks]
+    )
     if not paths:
         parser.print_help()
         return 2
@@ -253,9 +329,11 @@ def main(argv: list[str]) -> int:
         errors += [f"{name}: {e}" for e in report["errors"]]
         for cid, entry in report["cells"].items():
             moved = sum(t > 0 for t in entry["tolerances"])
-            print(f"    cell {cid}: {moved} of {len(entry['tolerances'])} numbers move; "
-                  f"largest seed deviation {max(entry['seed_deviation'], default=0):.4g}, "
-                  f"largest numerics deviation {max(entry['numerics_deviation'], default=0):.4g}")
+            print(
+                f"    cell {cid}: {moved} of {len(entry['tolerances'])} numbers move; "
+                f"largest seed deviation {max(entry['seed_deviation'], default=0):.4g}, "
+                f"largest numerics deviation {max(entry['numerics_deviation'], default=0):.4g}"
+            )
         for run_name, info in report["runs"].items():
             for claim in info["failed_claims"]:
                 print(f"    {run_name}: {claim}")

@@ -117,12 +117,16 @@ def compare_texts(test: str, ref: str, tolerances: list[float], offset: int = 0)
     for i, (x, y) in enumerate(zip(a.numbers, b.numbers)):
         index = offset + i
         if index >= len(tolerances):
-            return [f"tests/tolerances.json has {len(tolerances)} tolerances for this cell, it prints more numbers: "
-                    "re-measure with `python tools/measure_spread.py <notebook>`"]
+            return [
+                f"tests/tolerances.json has {len(tolerances)} tolerances for this cell, it prints more numbers: "
+                "re-measure with `python tools/measure_spread.py <notebook>`"
+            ]
         allowed = tolerances[index]
         difference = abs(float(x) - float(y))
         if not (difference <= allowed * (1 + 1e-9) or math.isclose(difference, allowed)):
-            problems.append(f"number {index}: {x} here, {y} stored, differs by {difference:.4g} > tolerance {allowed:g}")
+            problems.append(
+                f"number {index}: {x} here, {y} stored, differs by {difference:.4g} > tolerance {allowed:g}"
+            )
     return problems
 
 
@@ -146,8 +150,10 @@ def reconcile_outputs(test: list[dict], ref: list[dict], tolerances: list[float]
             offset += len(split_numbers(sanitize(y)).numbers)
         replaced.append(_with_texts_of(fresh, stored))
     if offset != len(tolerances) and not problems:
-        problems.append(f"the stored output prints {offset} numbers, tests/tolerances.json has {len(tolerances)} "
-                        "tolerances: re-measure with `python tools/measure_spread.py <notebook>`")
+        problems.append(
+            f"the stored output prints {offset} numbers, tests/tolerances.json has {len(tolerances)} "
+            "tolerances: re-measure with `python tools/measure_spread.py <notebook>`"
+        )
     return (test if problems else replaced), problems
 
 

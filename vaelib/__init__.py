@@ -16,6 +16,29 @@ from .models import VAE, Autoencoder, ModelConfig
 from .training import History, TrainConfig, evaluate_loss, fit
 
 __version__ = "0.1.0"
+__all__ = [
+    "MNIST",
+    "VAE",
+    "Autoencoder",
+    "CheckpointError",
+    "ChecksumError",
+    "ELBOTerms",
+    "History",
+    "ModelConfig",
+    "TrainConfig",
+    "bernoulli_nll",
+    "binarize",
+    "claims",
+    "evaluate_loss",
+    "fit",
+    "iterate_batches",
+    "kl_to_standard_normal",
+    "load_mnist",
+    "load_model",
+    "negative_elbo",
+    "plotting",
+    "save_model",
+]
 
 
 def __getattr__(name: str):

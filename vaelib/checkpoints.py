@@ -15,12 +15,16 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file, safe_open
+from safetensors.torch import load_file, safe_open, save_file
 
 from .classifier import Classifier
+from .conditional import ConditionalVAE
+from .conv import ConvVAE
 from .models import VAE, Autoencoder
 
 MODEL_KINDS = {"VAE": VAE, "Autoencoder": Autoencoder, "Classifier": Classifier}  # what a file may hold, by class name
+MODEL_KINDS["ConditionalVAE"] = ConditionalVAE  # the conditional VAE of notebook 11
+MODEL_KINDS["ConvVAE"] = ConvVAE  # the convolutional VAE of notebook 10
 
 
 class CheckpointError(ValueError):
@@ -88,4 +92,3 @@ def load_model(path: str | Path, expected_config=None) -> torch.nn.Module:
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit {metadata['kind']}({config}): {exc}") from exc
     return model.eval()
-

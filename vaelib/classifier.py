@@ -65,13 +65,17 @@ class Classifier(nn.Module):
 
 def _check_labels(labels: torch.Tensor, n: int, num_classes: int) -> None:
     if not torch.is_tensor(labels) or labels.dtype != torch.int64 or labels.shape != (n,):
-        raise ValueError(f"labels must be an int64 tensor of shape ({n},), got {getattr(labels, 'dtype', type(labels))} "
-                         f"{tuple(getattr(labels, 'shape', ()))}")
-    if n and not (0 <= int(labels.min()) and int(labels.max()) < num_classes):
+        raise ValueError(
+            f"labels must be an int64 tensor of shape ({n},), got {getattr(labels, 'dtype', type(labels))} "
+            f"{tuple(getattr(labels, 'shape', ()))}"
+        )
+    if n and not (int(labels.min()) >= 0 and int(labels.max()) < num_classes):
         raise ValueError(f"labels must lie in 0..{num_classes - 1}, got {int(labels.min())}..{int(labels.max())}")
 
 
-def fit_classifier(model: Classifier, x: torch.Tensor, labels: torch.Tensor, config: TrainConfig = TrainConfig()) -> list[float]:
+def fit_classifier(
+    model: Classifier, x: torch.Tensor, labels: torch.Tensor, config: TrainConfig = TrainConfig()
+) -> list[float]:
     """Train ``model`` in place with Adam on the cross-entropy; return each epoch's mean training loss (nats).
 
     ``x`` holds features (floats) or uint8 pixels (converted batch by batch). The batches are drawn

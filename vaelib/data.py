@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -150,7 +150,9 @@ def binarize(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     if torch.is_tensor(x) and x.dtype == torch.uint8:
         x = as_images(x)
     if not torch.is_tensor(x) or not x.is_floating_point():
-        raise TypeError(f"binarize expects a floating-point or uint8 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+        raise TypeError(
+            f"binarize expects a floating-point or uint8 tensor, got {getattr(x, 'dtype', type(x).__name__)}"
+        )
     if x.numel() and (x.min() < 0 or x.max() > 1):
         raise ValueError("binarize expects grey levels in [0, 1]")
     return torch.bernoulli(x, generator=generator)

@@ -1,4 +1,4 @@
-"""SymPy building blocks for deriving the ELBO and the Gaussian KL divergence (notebooks 03 and 04).
+"""SymPy building blocks for deriving the ELBO and the Gaussian KL divergence (notebooks 03-05).
 
 Follows Kingma & Welling (2013), "Auto-Encoding Variational Bayes", section 2.2 and appendix B.
 Inside:
@@ -11,11 +11,10 @@ Inside:
 - ``kl_gaussian_integral`` / ``kl_gaussian_closed_form``: KL(N(mu_q, sigma_q^2) || N(mu_p, sigma_p^2));
   ``kl_standard_normal``: the VAE latent loss; ``kl_diagonal_integral`` / ``kl_diagonal_closed_form``:
   the K-dimensional diagonal case;
-- ``is_identity`` (``sp.simplify(a - b) == 0``) and ``to_function`` (lambdify into NumPy or PyTorch);
-- ``elbo_chain``: the seed article's derivation of the ELBO, line by line, as SymPy values;
-  ``chain_residuals`` / ``chain_table``: check a chain of equalities and show it as Markdown.
+- ``is_identity`` (``sp.simplify(a - b) == 0``) and ``to_function`` (lambdify into NumPy or PyTorch).
 
-(``vaelib.audit`` turns such checks of a text's equations into a verdict table.)
+(``vaelib.equations`` writes a derivation's lines so that what is printed is what these functions
+check; ``vaelib.chains`` holds the seed article's derivations, ``vaelib.audit`` its verdict table.)
 
 Scales must be known positive (``sp.Symbol("sigma", positive=True)``): that assumption is what lets
 log(sqrt(2*pi*sigma**2)) split into log(2*pi)/2 + log(sigma).
@@ -29,7 +28,7 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 _T = sp.Dummy("t", real=True)  # the standard normal variable of the moments
-_STANDARD_NORMAL = sp.exp(-_T**2 / 2) / sp.sqrt(2 * sp.pi)
+_STANDARD_NORMAL = sp.exp(-(_T**2) / 2) / sp.sqrt(2 * sp.pi)
 
 
 def _expr(value, name: str) -> sp.Expr:
@@ -70,7 +69,7 @@ def gaussian_log_density(z, mean, std) -> sp.Expr:
     return -((z - mean) ** 2) / (2 * std**2) - sp.log(std) - sp.log(2 * sp.pi) / 2
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def standard_normal_moment(n: int) -> sp.Expr:
     """E[t^n] for t ~ N(0, 1), by integrating t^n exp(-t^2/2) / sqrt(2 pi) over the real line."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -110,7 +109,7 @@ def gaussian_expectation(expr, z, mean=0, std=1) -> sp.Expr:
     return diagonal_gaussian_expectation(expr, [z], [mean], [std])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _centred_gaussian_integral() -> tuple[sp.Symbol, sp.Symbol, sp.Expr]:
     """SymPy's value of the integral of exp(-a (u - h)^2) over the real line, for a > 0."""
     a, h, u = sp.Dummy("a", positive=True), sp.Dummy("h", real=True), sp.Dummy("u", real=True)
@@ -205,53 +204,3 @@ def to_function(expr, args: Sequence[sp.Symbol], backend: str = "numpy") -> Call
     if backend == "torch":  # torch.log(2) fails on a Python number: evaluate constants like log(2*pi) first
         expr = expr.replace(lambda e: isinstance(e, sp.Function) and e.is_number, lambda e: e.evalf(20))
     return sp.lambdify(list(args), expr, modules=backend)
-
-
-def elbo_chain(likelihood, evidence, posterior, z, mu, sigma) -> list[tuple[str, sp.Expr]]:
-    """The seed article's chain from KL(q(z|x) || p(z|x)) towards the ELBO, one (LaTeX, value) per line.
-
-    The prior is p(z) = N(z; 0, 1) (the LaTeX uses the course's notation p(z); the seed article writes
-    p_theta(z)) and q(z|x) = N(z; mu, sigma^2); ``likelihood`` p(x|z), ``evidence``
-    p(x) and ``posterior`` p(z|x) are closed-form densities in z (and x). Each value is the line's
-    right-hand side computed by SymPy, so consecutive values must be equal (``chain_residuals``).
-    """
-    E = functools.partial(gaussian_expectation, z=z, mean=mu, std=sigma)  # E_q[f] = integral of q f dz
-    q, prior = gaussian_density(z, mu, sigma), gaussian_density(z, 0, 1)
-    joint = likelihood * prior  # p(z, x)
-    log_px = sp.expand_log(sp.log(evidence))
-    Q, P = r"q_\phi(z \mid x)", r"p_\theta"
-    return [
-        (rf"\int {Q} \log\frac{{{Q}}}{{{P}(z \mid x)}} dz", E(sp.log(q / posterior))),
-        (rf"\int {Q} \log\frac{{{Q}\,{P}(x)}}{{{P}(z,x)}} dz", E(sp.log(q * evidence / joint))),
-        (rf"\int {Q} \left[\log {P}(x) + \log\frac{{{Q}}}{{{P}(z,x)}}\right] dz",
-         E(sp.log(evidence) + sp.log(q / joint))),
-        (rf"\int {Q} \log {P}(x)\, dz + \int {Q} \log\frac{{{Q}}}{{{P}(z,x)}} dz",
-         E(sp.log(evidence)) + E(sp.log(q / joint))),
-        (rf"\log {P}(x) + \int {Q} \log\frac{{{Q}}}{{{P}(x \mid z)\,p(z)}} dz",
-         log_px + E(sp.log(q / (likelihood * prior)))),
-        (rf"\log {P}(x) + \int {Q} \left[\log\frac{{{Q}}}{{p(z)}} - \log {P}(x \mid z)\right] dz",
-         log_px + E(sp.log(q / prior) - sp.log(likelihood))),
-        (rf"\log {P}(x) + \int {Q} \log\frac{{{Q}}}{{p(z)}} dz - \int {Q} \log {P}(x \mid z)\, dz",
-         log_px + E(sp.log(q / prior)) - E(sp.log(likelihood))),
-        (rf"\log {P}(x) + E_{{z\sim {Q}}}\log\frac{{{Q}}}{{p(z)}} - E_{{z\sim {Q}}}\log {P}(x \mid z)",
-         log_px + E(sp.log(q / prior)) - E(sp.log(likelihood))),  # notation only: E_q[f] is the integral
-        (rf"\log {P}(x) + D_{{\mathrm{{KL}}}}({Q} \,\Vert\, p(z)) - E_{{z\sim {Q}}}\log {P}(x \mid z)",
-         log_px + kl_standard_normal(mu, sigma) - E(sp.log(likelihood))),
-    ]
-
-
-def chain_residuals(values: Sequence) -> list:
-    """``[None, simplify(v1 - v0), simplify(v2 - v1), ...]``: all zero when every step holds."""
-    values = [_expr(v, "each value") for v in values]
-    return [None] + [sp.simplify(b - a) for a, b in zip(values, values[1:])]
-
-
-def chain_table(lines: Sequence[str], residuals: Sequence) -> str:
-    """A Markdown table of a chain of equalities: each LaTeX line and its residual against the line above."""
-    if len(lines) != len(residuals):
-        raise ValueError(f"need one residual per line, got {len(lines)} lines and {len(residuals)} residuals")
-    rows = ["| step | line | this line minus the line above | |", "| --- | --- | --- | --- |"]
-    for i, (line, r) in enumerate(zip(lines, residuals)):
-        verdict = "" if r is None else ("✅" if r == 0 else "❌")
-        rows.append(f"| {i} | ${line}$ | {'(start)' if r is None else f'${sp.latex(r)}$'} | {verdict} |")
-    return "\n".join(rows)

@@ -11,8 +11,8 @@ KL(N(mu, sigma^2) || N(0, 1)) of the VAE as a function of (mu, log_sigma), with 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -119,7 +119,10 @@ class MonteCarloEstimate:
 
 
 def kl_monte_carlo(
-    sample_p: Callable[[int, np.random.Generator], np.ndarray], logpdf_p: LogPdf, logpdf_q: LogPdf, n: int,
+    sample_p: Callable[[int, np.random.Generator], np.ndarray],
+    logpdf_p: LogPdf,
+    logpdf_q: LogPdf,
+    n: int,
     rng: np.random.Generator,
 ) -> MonteCarloEstimate:
     """Estimate KL(p || q) as the mean of log p(x) - log q(x) over ``n`` draws x ~ p."""
@@ -171,7 +174,9 @@ def fit_gaussian(target: GaussianMixture1D, direction: str, mu_init: float, sigm
         return _kl_on_grid(q, target.logpdf, np.linspace(mu - width, mu + width, 4001))
 
     result = optimize.minimize(
-        objective, x0=[mu_init, math.log(sigma_init)], method="Nelder-Mead",
+        objective,
+        x0=[mu_init, math.log(sigma_init)],
+        method="Nelder-Mead",
         options={"xatol": 1e-7, "fatol": 1e-12, "maxiter": 4000},
     )
     return GaussianFit(mu=float(result.x[0]), sigma=float(math.exp(result.x[1])), kl=float(result.fun))
@@ -180,7 +185,9 @@ def fit_gaussian(target: GaussianMixture1D, direction: str, mu_init: float, sigm
 def kl_landscape(mu: np.ndarray, log_sigma: np.ndarray) -> np.ndarray:
     """KL(N(mu, sigma^2) || N(0, 1)) on the grid of 1-D ``mu`` (columns) by ``log_sigma`` (rows)."""
     grid_mu, grid_log_sigma = np.meshgrid(np.asarray(mu, float), np.asarray(log_sigma, float))  # (rows, cols)
-    kl = kl_to_standard_normal(torch.from_numpy(grid_mu.reshape(-1, 1)), torch.from_numpy(grid_log_sigma.reshape(-1, 1)))
+    kl = kl_to_standard_normal(
+        torch.from_numpy(grid_mu.reshape(-1, 1)), torch.from_numpy(grid_log_sigma.reshape(-1, 1))
+    )
     return kl.numpy().reshape(grid_mu.shape)
 
 
@@ -207,7 +214,5 @@ def overlap(mu_a: float, sigma_a: float, mu_b: float, sigma_b: float) -> float:
     log_a, log_b = gaussian_logpdf(mu_a, sigma_a), gaussian_logpdf(mu_b, sigma_b)
     lower = min(mu_a - 12 * sigma_a, mu_b - 12 * sigma_b)
     upper = max(mu_a + 12 * sigma_a, mu_b + 12 * sigma_b)
-    value, _ = integrate.quad(
-        lambda x: math.exp(min(log_a(x), log_b(x))), lower, upper, points=[mu_a, mu_b], limit=500
-    )
+    value, _ = integrate.quad(lambda x: math.exp(min(log_a(x), log_b(x))), lower, upper, points=[mu_a, mu_b], limit=500)
     return float(value)

@@ -89,7 +89,11 @@ def torch_build_problems(prefix: Path, version: str, cuda: str | None, hip: str 
     if (Path(prefix) / "conda-meta").is_dir():
         if is_cpu_only(cuda, hip):
             return []
-        return [f"conda environment {prefix} has torch {version} with cuda={cuda}, hip={hip}; "
-                "environment.yml pins pytorch-cpu (the CPU-only build)"]
-    return [f"{prefix} was made neither by tools/course.py (no {INSTALL_RECORD}) nor by conda from environment.yml: "
-            "nothing says which PyTorch build it should have"]
+        return [
+            f"conda environment {prefix} has torch {version} with cuda={cuda}, hip={hip}; "
+            "environment.yml pins pytorch-cpu (the CPU-only build)"
+        ]
+    return [
+        f"{prefix} was made neither by tools/course.py (no {INSTALL_RECORD}) nor by conda from environment.yml: "
+        "nothing says which PyTorch build it should have"
+    ]

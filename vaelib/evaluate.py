@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -109,8 +109,10 @@ def importance_weighted_bound(
     for batch in iterate_batches(x, batch_size, shuffle=False):
         mu, _ = model.encode(batch)
         noise = _NoiseStream(k, mu, generator)
-        log_w = [log_importance_weights(model, batch, noise.take(min(sample_chunk, k - start)))
-                 for start in range(0, k, sample_chunk)]  # chunks of (c, n)
+        log_w = [
+            log_importance_weights(model, batch, noise.take(min(sample_chunk, k - start)))
+            for start in range(0, k, sample_chunk)
+        ]  # chunks of (c, n)
         out.append(torch.logsumexp(torch.cat(log_w), dim=0).double() - math.log(k))  # (n,)
     return torch.cat(out)
 
@@ -141,7 +143,7 @@ def negative_elbo_terms(model: VAE, x: torch.Tensor, generator: torch.Generator,
     parts = []
     for batch in iterate_batches(x, batch_size, shuffle=False):
         logits, mu, log_sigma = model(batch, generator)
-        parts.append(negative_elbo(logits, batch, mu, log_sigma, reduction="none"))
+        parts.append(negative_elbo(logits, batch, mu, log_sigma, reduction="none", nll=model.reconstruction_nll))
     return ELBOTerms(*(torch.cat([getattr(p, name) for p in parts]) for name in ("reconstruction", "kl", "total")))
 
 

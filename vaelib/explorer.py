@@ -34,7 +34,7 @@ from .validation import check_images, check_positive_int, check_tensor
 
 
 @torch.no_grad()
-def codes(model: Autoencoder | VAE, x: torch.Tensor, batch_size: int = 10_000) -> torch.Tensor:
+def codes(model: Autoencoder | VAE, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Latent codes of images (or uint8 pixels): the point z for an Autoencoder, the mean mu of q(z|x) for a VAE."""
     if isinstance(model, VAE):
         return encode_all(model, x, batch_size)[0]
@@ -59,7 +59,10 @@ def nearest_images(
     check_images(images, "images", unit_interval=False)
     check_images(reference, "reference", last_dim=images.shape[1], unit_interval=False)
     check_positive_int(batch_size, "batch_size")
-    images, reference = as_images(images), as_images(reference).double()  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
+    images, reference = (
+        as_images(images),
+        as_images(reference).double(),
+    )  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
     reference_sq = torch.linalg.vector_norm(reference, dim=1).square()  # (m,), without an (m, d) temporary
     distances, indices = [], []
     for start in range(0, images.shape[0], batch_size):
@@ -72,7 +75,9 @@ def nearest_images(
     return rms.float(), torch.cat(indices)
 
 
-def latent_paths(model: Autoencoder | VAE, x_start: torch.Tensor, x_end: torch.Tensor, num_steps: int = 9) -> torch.Tensor:
+def latent_paths(
+    model: Autoencoder | VAE, x_start: torch.Tensor, x_end: torch.Tensor, num_steps: int = 9
+) -> torch.Tensor:
     """Decode straight latent paths between the codes of pairs of images.
 
     ``x_start`` and ``x_end`` are (P, 784) batches of images; returns pixel probabilities of shape
@@ -81,7 +86,9 @@ def latent_paths(model: Autoencoder | VAE, x_start: torch.Tensor, x_end: torch.T
     check_tensor(x_start, "x_start", ndim=2)
     check_tensor(x_end, "x_end", ndim=2)
     if x_start.shape != x_end.shape:
-        raise ValueError(f"x_start and x_end must have the same shape, got {tuple(x_start.shape)} and {tuple(x_end.shape)}")
+        raise ValueError(
+            f"x_start and x_end must have the same shape, got {tuple(x_start.shape)} and {tuple(x_end.shape)}"
+        )
     z_start, z_end = codes(model, x_start), codes(model, x_end)  # (P, latent_dim) each
     z = torch.stack([line_between(a, b, num_steps) for a, b in zip(z_start, z_end)])  # (P, num_steps, latent_dim)
     return decode(model, z.reshape(-1, z.shape[-1])).reshape(len(z), num_steps, -1)
@@ -110,7 +117,9 @@ def rescale_latent(model: VAE, scale) -> VAE:
     if scale.numel() == 1:
         scale = scale.expand(model.config.latent_dim)
     if scale.shape != (model.config.latent_dim,) or not bool((scale > 0).all()):
-        raise ValueError(f"scale must be one positive number or {model.config.latent_dim} of them, got {scale.tolist()}")
+        raise ValueError(
+            f"scale must be one positive number or {model.config.latent_dim} of them, got {scale.tolist()}"
+        )
     rescaled = copy.deepcopy(model)
     with torch.no_grad():
         rescaled.fc_mu.weight.mul_(scale[:, None])  # mu -> scale * mu
@@ -131,7 +140,12 @@ def latent_second_moment(model: VAE, x: torch.Tensor, batch_size: int = 10_000) 
 
 
 def static_explorer(
-    model: Autoencoder | VAE, points, test_codes, labels, title: str = "Decoded latent points", circle_radius: float | None = None
+    model: Autoencoder | VAE,
+    points,
+    test_codes,
+    labels,
+    title: str = "Decoded latent points",
+    circle_radius: float | None = None,
 ):
     """The explorer's printable twin: the plane with marked points A, B, ... and their decoded digits.
 

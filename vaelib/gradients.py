@@ -18,8 +18,8 @@ Notebook 05 checks the two gradient identities symbolically with :func:`vaelib.d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 

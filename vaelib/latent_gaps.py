@@ -46,7 +46,9 @@ def max_distance_along_lines(
     check_tensor(z_start, "z_start", ndim=2)
     check_tensor(z_end, "z_end", ndim=2)
     if z_start.shape != z_end.shape or len(z_start) == 0:
-        raise ValueError(f"z_start and z_end must be non-empty, of one shape; got {tuple(z_start.shape)} and {tuple(z_end.shape)}")
+        raise ValueError(
+            f"z_start and z_end must be non-empty, of one shape; got {tuple(z_start.shape)} and {tuple(z_end.shape)}"
+        )
     lines = torch.stack([line_between(a, b, num_points) for a, b in zip(z_start, z_end)])  # (m, num_points, d)
     distances = nearest_distances(lines.reshape(-1, z_start.shape[1]), references)  # (m * num_points,)
     return distances.reshape(len(z_start), num_points).max(dim=1).values
@@ -72,7 +74,9 @@ def line_between(z_start: torch.Tensor, z_end: torch.Tensor, num_points: int) ->
     check_tensor(z_start, "z_start", ndim=1)
     check_tensor(z_end, "z_end", ndim=1)
     if z_start.shape != z_end.shape:
-        raise ValueError(f"z_start and z_end must have the same shape, got {tuple(z_start.shape)} and {tuple(z_end.shape)}")
+        raise ValueError(
+            f"z_start and z_end must have the same shape, got {tuple(z_start.shape)} and {tuple(z_end.shape)}"
+        )
     if isinstance(num_points, bool) or not isinstance(num_points, int) or num_points < 2:
         raise ValueError(f"num_points must be an int >= 2, got {num_points!r}")
     t = torch.linspace(0.0, 1.0, num_points, dtype=z_start.dtype)[:, None]  # (num_points, 1)
@@ -89,7 +93,9 @@ class GapReport:
     fraction_beyond: float  # fraction of probed points farther than ``threshold``
 
 
-def gap_report(points: torch.Tensor, train_z: torch.Tensor, held_out_z: torch.Tensor, quantile: float = 0.99) -> GapReport:
+def gap_report(
+    points: torch.Tensor, train_z: torch.Tensor, held_out_z: torch.Tensor, quantile: float = 0.99
+) -> GapReport:
     """Compare ``points`` with held-out encodings by their distance to the nearest training encoding.
 
     Held-out encodings show where new real digits land; only a fraction 1 - quantile of them is

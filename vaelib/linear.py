@@ -22,7 +22,6 @@ from .data import as_images, iterate_batches
 from .training import TrainConfig, torch_threads
 from .validation import check_images, check_positive_int, check_tensor
 
-
 _CHUNK = 2048  # rows per chunk when a whole data set is scanned (keeps temporaries to a few MB)
 
 
@@ -148,7 +147,10 @@ def squared_error(x: torch.Tensor, x_hat: torch.Tensor) -> float:
 
 
 def fit_linear(
-    model: LinearAutoencoder, train_x: torch.Tensor, config: TrainConfig = TrainConfig(), offset: torch.Tensor | None = None
+    model: LinearAutoencoder,
+    train_x: torch.Tensor,
+    config: TrainConfig = TrainConfig(),
+    offset: torch.Tensor | None = None,
 ) -> list[float]:
     """Train ``model`` in place with Adam on the squared error; return each epoch's mean training loss.
 

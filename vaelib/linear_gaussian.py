@@ -29,7 +29,6 @@ from .losses import LOG_2PI
 from .validation import check_positive_int, check_tensor
 
 
-
 def _float64(value, name: str) -> torch.Tensor:
     """A finite float64 tensor from a tensor or a number."""
     if isinstance(value, bool) or not (torch.is_tensor(value) or isinstance(value, (int, float))):

@@ -13,9 +13,8 @@ reparameterized sample (Kingma & Welling, 2013, eq. 10).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F

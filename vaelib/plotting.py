@@ -58,7 +58,14 @@ def reconstructions(x, x_hat, n: int = 10, ax=None, title: str = "Originals (top
 
 
 def latent_scatter(
-    z, labels, ax=None, title: str = "Latent codes of test digits", s: float = 2.0, *, seed: int = 0, label_medians: bool = True
+    z,
+    labels,
+    ax=None,
+    title: str = "Latent codes of test digits",
+    s: float = 2.0,
+    *,
+    seed: int = 0,
+    label_medians: bool = True,
 ):
     """Scatter 2-D latent codes coloured by digit label, with a legend of the ten digits.
 
@@ -81,8 +88,18 @@ def latent_scatter(
         outline = [patheffects.withStroke(linewidth=3, foreground="white")]
         for digit in np.unique(labels):
             centre = np.median(z[labels == digit], axis=0)
-            ax.text(centre[0], centre[1], str(int(digit)), color="black", fontsize=12, weight="bold",
-                    ha="center", va="center", path_effects=outline, zorder=3)
+            ax.text(
+                centre[0],
+                centre[1],
+                str(int(digit)),
+                color="black",
+                fontsize=12,
+                weight="bold",
+                ha="center",
+                va="center",
+                path_effects=outline,
+                zorder=3,
+            )
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
     ax.set_title(title)

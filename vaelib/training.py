@@ -12,7 +12,6 @@ A model with ``conditional = True`` (it also takes the digit label) trains with 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -26,7 +25,14 @@ from .data import binarize as binarize_pixels
 from .losses import ELBOTerms, bernoulli_nll, negative_elbo
 from .models import VAE, Autoencoder
 from .objectives import free_bits_kl, iwae_terms, kl_weight, lr_factor
-from .validation import check_beta, check_images, check_positive_int
+from .validation import (
+    check_beta,
+    check_finite_number,
+    check_images,
+    check_labels_for,
+    check_nonnegative_int,
+    check_positive_int,
+)
 
 
 @dataclass(frozen=True)
@@ -50,22 +56,19 @@ class TrainConfig:
     def __post_init__(self):
         check_positive_int(self.num_epochs, "num_epochs")
         check_positive_int(self.batch_size, "batch_size")
-        if isinstance(self.lr, bool) or not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite positive number, got {self.lr!r}")
+        check_finite_number(self.lr, "lr", positive=True)
         check_beta(self.beta)
         if self.num_threads is not None:
             check_positive_int(self.num_threads, "num_threads")
-        for name in ("kl_warmup_steps", "lr_warmup_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
-        if isinstance(self.free_bits, bool) or not isinstance(self.free_bits, (int, float)) or not (
-                math.isfinite(self.free_bits) and self.free_bits >= 0):
-            raise ValueError(f"free_bits must be a finite number >= 0 (nats per latent dimension), got {self.free_bits!r}")
+        check_nonnegative_int(self.kl_warmup_steps, "kl_warmup_steps")
+        check_nonnegative_int(self.lr_warmup_steps, "lr_warmup_steps")
+        check_finite_number(self.free_bits, "free_bits", unit=" (nats per latent dimension)")
         if self.iwae_samples is not None:
             check_positive_int(self.iwae_samples, "iwae_samples")
             if self.free_bits or self.beta != 1 or self.kl_warmup_steps:
-                raise ValueError("iwae_samples trains on the bound L_k itself: free_bits, beta and kl_warmup_steps do not apply")
+                raise ValueError(
+                    "iwae_samples trains on the bound L_k itself: free_bits, beta and kl_warmup_steps do not apply"
+                )
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
 
@@ -153,7 +156,7 @@ def evaluate_loss(
     A conditional model also needs the ``labels`` of ``x``.
     """
     check_images(x, "x", last_dim=model.config.input_dim)
-    _check_labels_for(model, labels, x)
+    check_labels_for(model, labels, x)
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
@@ -169,17 +172,6 @@ def evaluate_loss(
         sums["kl"] += terms.kl.item() * n
     model.train(was_training)
     return {k: v / x.shape[0] for k, v in sums.items()}
-
-
-def _check_labels_for(model, labels: torch.Tensor | None, x: torch.Tensor) -> None:
-    """A conditional model needs one int64 label per row of ``x``; an unconditional one takes none."""
-    if not getattr(model, "conditional", False):
-        if labels is not None:
-            raise ValueError(f"{type(model).__name__} is not conditional: it takes no labels")
-        return
-    if not torch.is_tensor(labels) or labels.dtype != torch.int64 or labels.shape != (x.shape[0],):
-        raise ValueError(f"{type(model).__name__} is conditional: give labels, an int64 tensor of shape "
-                         f"({x.shape[0]},), one per image")
 
 
 def _finite_loss(model, x, config: TrainConfig, generator, epoch: int, step: int, labels, beta: float) -> ELBOTerms:
@@ -229,32 +221,38 @@ def fit(
     if not isinstance(model, (Autoencoder, VAE)):
         raise TypeError(f"model must be a vaelib Autoencoder or VAE, got {type(model).__name__}")
     check_images(train_x, "train_x", last_dim=model.config.input_dim)
-    _check_labels_for(model, labels, train_x)
+    check_labels_for(model, labels, train_x)
     if test_x is not None:
         check_images(test_x, "test_x", last_dim=model.config.input_dim)
-        _check_labels_for(model, test_labels, test_x)
+        check_labels_for(model, test_labels, test_x)
     generator = torch.Generator().manual_seed(config.seed)
     optimizer = _adam(model, config.lr)
     history = History()
     steps_per_epoch = -(-train_x.shape[0] // config.batch_size)
     total_steps = config.num_epochs * steps_per_epoch
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: lr_factor(s, total_steps, config.lr_schedule, config.lr_warmup_steps))
-    with torch_threads(config.num_threads), tqdm(
-        total=config.num_epochs * steps_per_epoch, disable=not config.progress, unit="batch"
-    ) as bar:
+        optimizer, lambda s: lr_factor(s, total_steps, config.lr_schedule, config.lr_warmup_steps)
+    )
+    with (
+        torch_threads(config.num_threads),
+        tqdm(total=config.num_epochs * steps_per_epoch, disable=not config.progress, unit="batch") as bar,
+    ):
         for epoch in range(1, config.num_epochs + 1):
             model.train()
             bar.set_description(f"epoch {epoch}/{config.num_epochs}")
             sums = torch.zeros(3)  # (total, reconstruction, kl) summed over examples
             batch_losses = []  # 0-d tensors: converted once per epoch, not once per step
             start = time.perf_counter()
-            for step, rows in enumerate(iterate_batches(torch.arange(train_x.shape[0]), config.batch_size, generator), 1):
+            for step, rows in enumerate(
+                iterate_batches(torch.arange(train_x.shape[0]), config.batch_size, generator), 1
+            ):
                 x = as_images(train_x[rows])
                 if config.binarize:
                     x = binarize_pixels(x, generator)
                 beta = kl_weight((epoch - 1) * steps_per_epoch + step - 1, config.beta, config.kl_warmup_steps)
-                terms = _finite_loss(model, x, config, generator, epoch, step, None if labels is None else labels[rows], beta)
+                terms = _finite_loss(
+                    model, x, config, generator, epoch, step, None if labels is None else labels[rows], beta
+                )
                 optimizer.zero_grad(set_to_none=True)
                 terms.total.backward()
                 optimizer.step()
@@ -266,7 +264,9 @@ def fit(
             history.step_losses += torch.stack(batch_losses).tolist()
             train = (sums / train_x.shape[0]).tolist()
             test = (
-                evaluate_loss(model, test_x, config.beta, seed=config.seed, binarize=config.binarize, labels=test_labels)
+                evaluate_loss(
+                    model, test_x, config.beta, seed=config.seed, binarize=config.binarize, labels=test_labels
+                )
                 if test_x is not None
                 else None
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -15,9 +17,7 @@ def check_tensor(value, name: str, ndim: int | None = None, last_dim: int | None
     if ndim is not None and value.dim() != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}")
     if last_dim is not None and value.shape[-1] != last_dim:
-        raise ValueError(
-            f"{name} must have last dimension {last_dim}, got shape {tuple(value.shape)}"
-        )
+        raise ValueError(f"{name} must have last dimension {last_dim}, got shape {tuple(value.shape)}")
     # one cheap reduction first (NaN and +-inf survive a sum); the elementwise test only if it fails,
     # so that a sum that merely overflows does not reject finite values
     if not torch.isfinite(value.sum()) and not torch.isfinite(value).all():
@@ -45,23 +45,25 @@ def check_unit_interval(x: torch.Tensor, name: str) -> None:
     low, high = (v.item() for v in torch.aminmax(x))
     if low < 0 or high > 1:
         hint = " MNIST's bytes run from 0 to 255: divide by 255 first." if 1 < high <= 255 and low >= 0 else ""
-        raise ValueError(f"{name} must hold pixel intensities in [0, 1], got values from {low:.4g} to {high:.4g}.{hint}")
+        raise ValueError(
+            f"{name} must hold pixel intensities in [0, 1], got values from {low:.4g} to {high:.4g}.{hint}"
+        )
 
 
 def check_model_dtype(x: torch.Tensor, name: str, model: torch.nn.Module) -> None:
     """Raise unless ``x`` has the dtype of the model's weights, saying how to convert either."""
     dtype = next(model.parameters()).dtype
     if x.dtype != dtype:
-        raise TypeError(f"{name} is {x.dtype} but the model's weights are {dtype}: convert the data "
-                        f"({name}.to({dtype}), e.g. {name}.float()) or the model (model.to({x.dtype}))")
+        raise TypeError(
+            f"{name} is {x.dtype} but the model's weights are {dtype}: convert the data "
+            f"({name}.to({dtype}), e.g. {name}.float()) or the model (model.to({x.dtype}))"
+        )
 
 
 def check_same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
     """Raise ValueError unless two tensors have the same shape."""
     if a.shape != b.shape:
-        raise ValueError(
-            f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}"
-        )
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
 
 
 def check_positive_int(value, name: str) -> int:
@@ -80,3 +82,32 @@ def check_beta(beta) -> float:
     if not beta >= 0 or beta == float("inf"):
         raise ValueError(f"beta must be a finite number >= 0, got {beta}")
     return float(beta)
+
+
+def check_finite_number(value, name: str, positive: bool = False, unit: str = "") -> float:
+    """Return ``value`` as a float if it is a finite number (> 0 if ``positive``, else >= 0), else raise."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    if not (ok and (value > 0 if positive else value >= 0)):
+        kind = "positive number" if positive else "number >= 0"
+        raise ValueError(f"{name} must be a finite {kind}{unit}, got {value!r}")
+    return float(value)
+
+
+def check_nonnegative_int(value, name: str) -> int:
+    """Return ``value`` if it is an int >= 0 (bool excluded), else raise ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    return value
+
+
+def check_labels_for(model, labels: torch.Tensor | None, x: torch.Tensor) -> None:
+    """A conditional model needs one int64 label per row of ``x``; an unconditional one takes none."""
+    if not getattr(model, "conditional", False):
+        if labels is not None:
+            raise ValueError(f"{type(model).__name__} is not conditional: it takes no labels")
+        return
+    if not torch.is_tensor(labels) or labels.dtype != torch.int64 or labels.shape != (x.shape[0],):
+        raise ValueError(
+            f"{type(model).__name__} is conditional: give labels, an int64 tensor of shape "
+            f"({x.shape[0]},), one per image"
+        )

@@ -50,6 +50,10 @@ def lessons() -> list[Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
 
+def appendices() -> list[Path]:
+    return sorted(NOTEBOOKS.glob("appendix-*.ipynb"))
+
+
 def solutions() -> list[Path]:
     return sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]-solutions.ipynb"))
 

@@ -24,7 +24,7 @@ import browser_harness as harness
 import pytest
 
 RUN_LIMIT = 300  # seconds for one notebook's Run All Cells (the longest takes about 35 s)
-NOTEBOOKS = harness.lessons() + harness.solutions()
+NOTEBOOKS = harness.lessons() + harness.appendices() + harness.solutions()
 
 
 def _id(path: Path) -> str:

@@ -23,7 +23,8 @@ import pytest
 GITHUB = "https://github.com/vae-course/vae-course/blob/main/"
 BINDER = "https://mybinder.org/v2/gh/vae-course/vae-course/HEAD?urlpath=lab/tree/"
 NOTEBOOK_PAGES = [
-    p.relative_to(harness.ROOT).with_suffix(".html").as_posix() for p in harness.lessons() + harness.solutions()
+    p.relative_to(harness.ROOT).with_suffix(".html").as_posix()
+    for p in harness.lessons() + harness.appendices() + harness.solutions()
 ]
 OTHER_PAGES = ["index.html", "notebooks/solutions/index.html", "search.html", "genindex.html"]
 PAGES = OTHER_PAGES + NOTEBOOK_PAGES

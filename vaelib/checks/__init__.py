@@ -13,6 +13,9 @@ from __future__ import annotations
 import importlib
 
 LESSONS = tuple(f"nb{n:02d}" for n in range(9))
+LESSONS += ("nb09",)  # notebook 09: posterior collapse, tighter bounds, the amortization gap
+LESSONS += ("nb10",)  # notebook 10: convolutional VAEs and the decoder's likelihood
+LESSONS += ("nb11",)  # notebook 11: conditional VAEs, posteriors as areas, few-label classification
 __all__ = ["core", *LESSONS]
 
 

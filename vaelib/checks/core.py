@@ -93,7 +93,9 @@ def tolerance_text(rtol: float, atol: float) -> str:
     return f"absolute error {atol:g} plus relative error {rtol:g}"
 
 
-def close(name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = "", report: bool = True) -> None:
+def close(
+    name: str, answer, expected, *, rtol: float = 1e-3, atol: float = 1e-6, hint: str = "", report: bool = True
+) -> None:
     """Compare a numeric answer (a number or an array of numbers) with the expected value.
 
     ``report=False`` stays silent on success (for checks that go on testing after this comparison).
@@ -158,14 +160,20 @@ def symbolic(name: str, answer, expected, symbols: dict, hint: str, report: bool
     reference = {str(s): s for s in expected.free_symbols}
     rng = np.random.default_rng(0)
     for _ in range(6):
-        point = {key: rng.uniform(-2.0, 2.0) if kind == "real" else rng.uniform(0.2, 3.0)
-                 for key, (_, kind) in symbols.items()}
+        point = {
+            key: rng.uniform(-2.0, 2.0) if kind == "real" else rng.uniform(0.2, 3.0)
+            for key, (_, kind) in symbols.items()
+        }
         want = complex(expected.subs({reference[k]: v for k, v in point.items() if k in reference}).evalf())
         value = complex(got.subs({s: point[by_name[str(s)]] for s in got.free_symbols}).evalf())
         if not np.isclose(value, want, rtol=1e-9, atol=1e-12):
             at = ", ".join(f"{k} = {v:.3f}" for k, v in point.items())
             imaginary = "" if abs(value.imag) < 1e-12 else f" + {value.imag:.3g}i"
-            fail(name, f"at {at} the expected value is {want.real:.6g}, your expression gives {value.real:.6g}{imaginary}.", hint)
+            fail(
+                name,
+                f"at {at} the expected value is {want.real:.6g}, your expression gives {value.real:.6g}{imaginary}.",
+                hint,
+            )
     if report:
         correct(name)
 
@@ -185,7 +193,11 @@ def swapped_hint(answer, expected, hint: str, first: str, second: str, rtol: flo
     """``hint``, prefixed by a note when the two numbers of ``answer`` are ``expected`` in reverse order."""
     if isinstance(answer, (list, tuple, np.ndarray, torch.Tensor)):
         got, want = to_numpy(answer), to_numpy(expected)
-        if got.shape == want.shape == (2,) and np.allclose(got, want[::-1], rtol=rtol) and not np.allclose(got, want, rtol=rtol):
+        if (
+            got.shape == want.shape == (2,)
+            and np.allclose(got, want[::-1], rtol=rtol)
+            and not np.allclose(got, want, rtol=rtol)
+        ):
             return f"The two values look swapped: first {first}, then {second}. {hint}"
     return hint
 

@@ -33,8 +33,13 @@ def bound_from_log_weights(name: str, answer) -> None:
 @exercise(8, 3)
 def effective_beta(name: str, answer) -> None:
     """Exercise 08.3: the beta implied by averaging the reconstruction over a 32x32 colour image's values."""
-    close(name, answer, 32 * 32 * 3, rtol=1e-6,
-          hint="Count the values per image (pixels times colour channels) and multiply the whole loss by it.")
+    close(
+        name,
+        answer,
+        32 * 32 * 3,
+        rtol=1e-6,
+        hint="Count the values per image (pixels times colour channels) and multiply the whole loss by it.",
+    )
 
 
 @exercise(8, 4)
@@ -42,5 +47,11 @@ def active_units_at_threshold(name: str, answer) -> None:
     """Exercise 08.4: active units of the shipped vae-beta-1 with threshold 0.1 instead of 0.01."""
     mu, _ = encode_all(load_pretrained("vae-beta-1"), binarized_test_set())
     expected, _ = active_units(mu, threshold=0.1)
-    close(name, answer, expected, rtol=0, atol=0.5,
-          hint="The activity of unit j is the variance of column j of mu over the test images; count those above 0.1.")
+    close(
+        name,
+        answer,
+        expected,
+        rtol=0,
+        atol=0.5,
+        hint="The activity of unit j is the variance of column j of mu over the test images; count those above 0.1.",
+    )
