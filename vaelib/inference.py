@@ -35,15 +35,20 @@ def elbo_of(
     log_sigma: torch.Tensor,
     num_samples: int,
     generator: torch.Generator | None = None,
+    sample_chunk: int | None = None,
 ) -> torch.Tensor:
     """The ELBO of every row of ``x`` for the given q = N(mu, diag exp(log_sigma)^2), in nats, (n,).
 
     The reconstruction term averages ``num_samples`` reparameterized samples; the KL is exact.
-    Differentiable in mu and log_sigma (and the model's parameters).
+    Differentiable in mu and log_sigma (and the model's parameters). ``sample_chunk`` decodes that many
+    samples at a time (the same noise, drawn at once): memory then grows with the chunk, not with
+    ``num_samples``.
     """
     eps = torch.randn((num_samples, *mu.shape), generator=generator, dtype=mu.dtype)
-    z = mu + torch.exp(log_sigma) * eps  # (S, n, K)
-    log_px_given_z = -model.reconstruction_nll(model.decoder(z), x)  # (S, n)
+    sigma = torch.exp(log_sigma)
+    log_px_given_z = torch.cat(
+        [-model.reconstruction_nll(model.decoder(mu + sigma * e), x) for e in eps.split(sample_chunk or num_samples)]
+    )  # (S, n)
     return log_px_given_z.mean(dim=0) - kl_to_standard_normal(mu, log_sigma)
 
 
@@ -125,9 +130,17 @@ def gaps(
     with torch.enable_grad():
         mu_star, log_sigma_star = fit_posterior(model, x, steps, lr, generator=torch.Generator().manual_seed(seed))
     mu, log_sigma = model.encode(x)
-    elbo_encoder = elbo_of(model, x, mu, log_sigma, eval_samples, torch.Generator().manual_seed(seed + 1)).mean().item()
+    elbo_encoder = (
+        elbo_of(model, x, mu, log_sigma, eval_samples, torch.Generator().manual_seed(seed + 1), sample_chunk=100)
+        .mean()
+        .item()
+    )
     elbo_optimized = (
-        elbo_of(model, x, mu_star, log_sigma_star, eval_samples, torch.Generator().manual_seed(seed + 1)).mean().item()
+        elbo_of(
+            model, x, mu_star, log_sigma_star, eval_samples, torch.Generator().manual_seed(seed + 1), sample_chunk=100
+        )
+        .mean()
+        .item()
     )
     # two lower bounds on log p(x): L_k with the encoder as proposal and L_k with q*; the larger mean is the
     # tighter one (a poor encoder is a poor proposal, and its L_k alone would understate log p(x)). Chosen

@@ -108,9 +108,9 @@ _ENTRIES = (
         train_config=TrainConfig(num_epochs=3, batch_size=128, lr=1e-3, seed=0, num_threads=1),
         sha256="7efb8d29543e299abf6137b0ec54a9dab2d5d044ec42165dea962b4b9222bccf",
         test_loss=150.253,
-        tolerance=5.0,
+        tolerance=6.0,
         seconds=21.0,
-        description="plain autoencoder 784-256-64-2: the one notebook 01 trains (its constants, 3 epochs), for notebook 06",
+        description="plain autoencoder 784-256-64-2: the one notebook 01 trains (its constants, 3 epochs), for the exercises of notebook 01",
     ),
     PretrainedModel(
         name="ae-20d",
