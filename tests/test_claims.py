@@ -43,7 +43,7 @@ def test_a_failed_claim_is_logged_without_printing_when_measuring(learner, monke
 
 
 def test_the_test_suite_runs_strict():
-    """tests/conftest.py sets the variable, and the notebook kernels inherit it."""
+    """tests/nbval_settings.py sets the variable, and the notebook kernels inherit it."""
     assert claims.strict()
 
 

@@ -1,5 +1,5 @@
 """Tests of the number-by-number comparison that nbval uses for cells tagged nbval-tolerance
-(tools/nbtolerance.py, plugged into nbval by tests/conftest.py)."""
+(tools/nbtolerance.py, plugged into nbval by tests/nbval_settings.py)."""
 
 import importlib.util
 import json

@@ -13,7 +13,7 @@ number); each number must lie within its own tolerance of the stored number. The
 ``tools/measure_spread.py`` runs each notebook with other seeds and under other numerics settings and
 records, for every number, how far it moved (see CONTRIBUTING.md, "Numbers from live training").
 
-Standard library only: ``tests/conftest.py`` plugs :func:`reconcile_outputs` into nbval, and the
+Standard library only: ``tests/nbval_settings.py`` (loaded by ``conftest.py``) plugs :func:`reconcile_outputs` into nbval, and the
 measuring tool uses the same parser, so both agree on what a number is.
 """
 
