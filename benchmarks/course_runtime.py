@@ -161,7 +161,9 @@ def run_notebook(path: Path, env_overrides: dict[str, str], timeout: int = 600, 
     seconds = time.perf_counter() - start
     sampler.stop()
     rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
-    return NotebookRun(rel, seconds, sampler.peak_tree_bytes / 2**20, sampler.peak_process_kib / 1024, error)
+    return NotebookRun(
+        rel, seconds, sampler.peak_tree_bytes / 1e6, sampler.peak_process_kib * 1024 / 1e6, error
+    )  # MB = 10^6 bytes
 
 
 def section(mode: str, runs: list[NotebookRun], command: str) -> str:

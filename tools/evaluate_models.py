@@ -17,8 +17,6 @@ threshold 0.01 and the KL of each latent unit (the README table also counts the 
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import json
 import resource
 import sys
@@ -33,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import markers
 
 from vaelib import evaluate, losses, pretrained
+from vaelib.allocator import limit_heap_fragmentation
 
 RESULTS = evaluate.RESULTS_FILE
 BINARIZE_SEED, ELBO_SEED = 0, 1
@@ -41,17 +40,6 @@ KS = {"vae-binarized": (1, 10, 100, 1000, 5000)}  # the k-sweep of notebook 08
 KS.update({f"vae-beta-{beta}": (1000,) for beta in ("0.25", "0.5", "1", "2", "4", "8")})
 KS.update({"conv-vae-binarized": (1000,), "vae-binarized-equal-cpu": (1000,)})  # notebook 10: equal CPU time
 KS.update({"vae-best": (5000,)})  # notebook 09: the best model, k = 5000 as in Burda et al.
-
-
-def limit_heap_fragmentation() -> None:
-    """Have glibc return every block of 1 MB or more to the system as soon as it is freed.
-
-    By default glibc raises its mmap threshold after the first large block is freed, so the decoder's
-    ~30 MB temporaries then come from the heap, which fragments: a k = 5000 run over the test set grew
-    to 3.8 GB of resident memory. With a fixed threshold it stays near 0.45 GB, at the same speed.
-    """
-    with contextlib.suppress(OSError):  # not glibc (macOS, Windows): nothing to do
-        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD = 1 MB
 
 
 def measure(name: str, x: torch.Tensor) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -31,6 +32,8 @@ from .latent_gaps import line_between
 from .models import VAE, Autoencoder
 from .plotting import image_grid, latent_scatter
 from .validation import check_images, check_positive_int, check_tensor
+
+_REFERENCE_CHUNK = 2000  # rows of the reference converted to float64 at a time by nearest_images
 
 
 @torch.no_grad()
@@ -53,26 +56,28 @@ def nearest_images(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """For each image (n, d): RMS pixel distance to its nearest row of ``reference`` (m, d), and that row's index.
 
-    Brute force with one matrix product per batch (in float64), which in 784 dimensions beats
+    Brute force with one matrix product per batch and chunk of the reference (in float64), which in 784 dimensions beats
     the k-d tree that :func:`vaelib.latent_gaps.nearest` uses for 2-D codes. Returns ((n,), (n,) int64).
     """
     check_images(images, "images", unit_interval=False)
     check_images(reference, "reference", last_dim=images.shape[1], unit_interval=False)
     check_positive_int(batch_size, "batch_size")
-    images, reference = (
-        as_images(images),
-        as_images(reference).double(),
-    )  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
-    reference_sq = torch.linalg.vector_norm(reference, dim=1).square()  # (m,), without an (m, d) temporary
-    distances, indices = [], []
-    for start in range(0, images.shape[0], batch_size):
-        a = images[start : start + batch_size].double()  # (b, d)
-        squared = torch.addmm(a.square().sum(dim=1, keepdim=True) + reference_sq, a, reference.T, alpha=-2)  # (b, m)
-        best = squared.min(dim=1)
-        distances.append(best.values.clamp_min(0).sqrt())
-        indices.append(best.indices)
-    rms = torch.cat(distances) / images.shape[1] ** 0.5
-    return rms.float(), torch.cat(indices)
+    images = as_images(images).double()  # float64: no cancellation trouble in |a|^2 + |b|^2 - 2 a.b
+    images_sq = images.square().sum(dim=1, keepdim=True)  # (n, 1)
+    best_sq = torch.full((images.shape[0],), math.inf, dtype=torch.float64)
+    best_index = torch.zeros(images.shape[0], dtype=torch.long)
+    for first in range(0, reference.shape[0], _REFERENCE_CHUNK):  # the reference a chunk at a time: low memory
+        chunk = as_images(reference[first : first + _REFERENCE_CHUNK]).double()  # (c, d)
+        chunk_sq = torch.linalg.vector_norm(chunk, dim=1).square()  # (c,), without a (c, d) temporary
+        for start in range(0, images.shape[0], batch_size):
+            rows = slice(start, start + batch_size)
+            squared = torch.addmm(images_sq[rows] + chunk_sq, images[rows], chunk.T, alpha=-2)  # (b, c)
+            value, index = squared.min(dim=1)
+            closer = value < best_sq[rows]  # strict: on a tie the earlier row of the reference stays
+            best_sq[rows] = torch.where(closer, value, best_sq[rows])
+            best_index[rows] = torch.where(closer, index + first, best_index[rows])
+    rms = best_sq.clamp_min(0).sqrt() / images.shape[1] ** 0.5
+    return rms.float(), best_index
 
 
 def latent_paths(
@@ -129,7 +134,7 @@ def rescale_latent(model: VAE, scale) -> VAE:
     return rescaled
 
 
-def latent_second_moment(model: VAE, x: torch.Tensor, batch_size: int = 10_000) -> torch.Tensor:
+def latent_second_moment(model: VAE, x: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """E_x[mu_k^2 + sigma_k^2] for each latent dimension k, over the rows of ``x`` (encoded in batches).
 
     The second moment of the codes z = mu + sigma * eps, averaged over the data: 1 for the prior N(0, I).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from tqdm.auto import tqdm
@@ -24,7 +24,7 @@ from .data import as_images, iterate_batches
 from .data import binarize as binarize_pixels
 from .losses import ELBOTerms, bernoulli_nll, negative_elbo
 from .models import VAE, Autoencoder
-from .objectives import free_bits_kl, iwae_terms, kl_weight, lr_factor
+from .objectives import free_bits_kl, iwae_terms, kl_weight, lr_factor, multi_sample_terms
 from .validation import (
     check_beta,
     check_finite_number,
@@ -52,6 +52,7 @@ class TrainConfig:
     iwae_samples: int | None = None  # k: train on the importance-weighted bound L_k; None: the ELBO
     lr_schedule: str = "constant"  # "constant", or "cosine": the learning rate decays to 0 by the end
     lr_warmup_steps: int = 0  # the learning rate rises linearly from 0 over these first steps
+    elbo_samples: int = 1  # samples of z per example for the ELBO's reconstruction term (averaged)
 
     def __post_init__(self):
         check_positive_int(self.num_epochs, "num_epochs")
@@ -63,11 +64,12 @@ class TrainConfig:
         check_nonnegative_int(self.kl_warmup_steps, "kl_warmup_steps")
         check_nonnegative_int(self.lr_warmup_steps, "lr_warmup_steps")
         check_finite_number(self.free_bits, "free_bits", unit=" (nats per latent dimension)")
+        check_positive_int(self.elbo_samples, "elbo_samples")
         if self.iwae_samples is not None:
             check_positive_int(self.iwae_samples, "iwae_samples")
-            if self.free_bits or self.beta != 1 or self.kl_warmup_steps:
+            if self.free_bits or self.beta != 1 or self.kl_warmup_steps or self.elbo_samples != 1:
                 raise ValueError(
-                    "iwae_samples trains on the bound L_k itself: free_bits, beta and kl_warmup_steps do not apply"
+                    "iwae_samples trains on the bound L_k itself: free_bits, beta, kl_warmup_steps and elbo_samples do not apply"
                 )
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
@@ -98,9 +100,6 @@ class History:
         """All epochs' values of one field, e.g. ``history.column("test_loss")``."""
         return [getattr(r, name) for r in self.records]
 
-    def as_dicts(self) -> list[dict]:
-        return [asdict(r) for r in self.records]
-
 
 @contextmanager
 def torch_threads(num_threads: int | None):
@@ -122,12 +121,16 @@ def batch_loss(
     labels: torch.Tensor | None = None,
     free_bits: float = 0.0,
     iwae_samples: int | None = None,
+    elbo_samples: int = 1,
 ) -> ELBOTerms:
     """Loss of one batch in nats per example: the negative ELBO for a VAE (optionally with free bits,
-    or -L_k with ``iwae_samples = k``), the reconstruction NLL for an Autoencoder."""
+    averaged over ``elbo_samples`` samples, or -L_k with ``iwae_samples = k``), the reconstruction NLL
+    for an Autoencoder."""
     if isinstance(model, VAE):
         if iwae_samples is not None:
             return iwae_terms(model, x, iwae_samples, generator)
+        if elbo_samples != 1:
+            return multi_sample_terms(model, x, elbo_samples, beta, generator, free_bits)
         decoded, mu, log_sigma = model(x, labels, generator) if model.conditional else model(x, generator)
         terms = negative_elbo(decoded, x, mu, log_sigma, beta=beta, nll=model.reconstruction_nll)
         if free_bits:
@@ -179,7 +182,9 @@ def _finite_loss(model, x, config: TrainConfig, generator, epoch: int, step: int
     where = f"training diverged in epoch {epoch}, step {step}"
     advice = f"usually the learning rate is too large (lr = {config.lr:g}): try lr = {config.lr / 10:g}"
     try:
-        terms = batch_loss(model, x, beta, generator, labels, config.free_bits, config.iwae_samples)
+        terms = batch_loss(
+            model, x, beta, generator, labels, config.free_bits, config.iwae_samples, config.elbo_samples
+        )
     except ValueError as error:  # NaN weights give NaN logits, which the loss refuses
         if "NaN or infinite" not in str(error):
             raise
@@ -263,13 +268,11 @@ def fit(
             seconds = time.perf_counter() - start
             history.step_losses += torch.stack(batch_losses).tolist()
             train = (sums / train_x.shape[0]).tolist()
-            test = (
-                evaluate_loss(
+            test = None
+            if test_x is not None:
+                test = evaluate_loss(
                     model, test_x, config.beta, seed=config.seed, binarize=config.binarize, labels=test_labels
                 )
-                if test_x is not None
-                else None
-            )
             history.records.append(
                 EpochRecord(
                     epoch=epoch,
