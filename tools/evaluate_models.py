@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import markers
 
 from vaelib import evaluate, losses, pretrained
-from vaelib.allocator import limit_heap_fragmentation
 
 RESULTS = evaluate.RESULTS_FILE
 BINARIZE_SEED, ELBO_SEED = 0, 1
@@ -159,7 +158,6 @@ def main(argv: list[str]) -> int:
     if unknown:
         raise SystemExit(f"unknown model(s) {unknown}; known: {list(KS)}")
     torch.set_num_threads(1)  # the machine is shared; 1 thread keeps timings comparable
-    limit_heap_fragmentation()
     x = evaluate.binarized_test_set(BINARIZE_SEED)
     for name in names:
         record = measure(name, x)

@@ -21,13 +21,15 @@ state) with no effect on any result, and nothing happens where the C library is 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
 THRESHOLD_BYTES = 1 << 20
 
 
-def _glibc():
+@functools.cache
+def _glibc():  # loaded once: release_free_memory runs after every cell
     try:
         libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None

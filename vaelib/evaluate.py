@@ -95,7 +95,7 @@ def importance_weighted_bound(
     on ``generator``, ``k`` and ``batch_size`` but not on ``sample_chunk``, which only sets how many
     samples go through the decoder together: peak memory is about
     ``max(sample_chunk, NOISE_BLOCK) * batch_size * (d + hidden widths)`` floats, whatever k is
-    (over long runs glibc's heap can fragment; see ``tools/evaluate_models.py`` for the fix).
+    (glibc's heap fragmentation over long runs is handled by ``vaelib.allocator``).
     Returns float64 (the logsumexp itself runs in the model's dtype).
     """
     model = _as_model(model)

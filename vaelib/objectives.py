@@ -24,7 +24,7 @@ import math
 
 import torch
 
-from .losses import LOG_2PI, ELBOTerms, kl_per_dimension
+from .losses import LOG_2PI, ELBOTerms, kl_per_dimension, kl_to_standard_normal
 
 
 def kl_weight(step: int, beta: float, warmup_steps: int) -> float:
@@ -83,7 +83,7 @@ def multi_sample_terms(
     mu, log_sigma = model.encode(x)  # (n, K) each
     eps = torch.randn((k, *mu.shape), generator=generator, dtype=x.dtype)
     reconstruction = model.reconstruction_nll(model.decoder(mu + torch.exp(log_sigma) * eps), x).mean()
-    kl = free_bits_kl(mu, log_sigma, free_bits) if free_bits else kl_per_dimension(mu, log_sigma).sum(-1).mean()
+    kl = free_bits_kl(mu, log_sigma, free_bits) if free_bits else kl_to_standard_normal(mu, log_sigma).mean()
     return ELBOTerms(reconstruction=reconstruction, kl=kl, total=reconstruction + beta * kl)
 
 
