@@ -191,3 +191,25 @@ def test_bad_input_is_refused(x, error, match):
         ConvVAE(SMALL).encode(x)
     with pytest.raises(ValueError, match="last dimension 3"):
         ConvVAE(SMALL).decode(torch.zeros(2, 5))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.likelihood)
+def test_channels_last_weights_give_the_numbers_of_ordinary_ones(config):
+    # ConvVAE keeps its convolution weights channels-last (faster on CPU): the same function, to float32 rounding
+    model = ConvVAE(config, seed=3)
+    kernels = [p for p in model.parameters() if p.dim() == 4]
+    assert kernels and all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+    ordinary = ConvVAE(config, seed=3).to(memory_format=torch.contiguous_format)
+    assert all(p.is_contiguous() for p in ordinary.parameters())
+    x = vaelib.load_mnist("test").pixels[:64].float() / 255
+    mu, log_sigma = model.encode(x)
+    torch.testing.assert_close((mu, log_sigma), ordinary.encode(x), rtol=1e-5, atol=1e-5)
+    z = torch.randn(3, 64, config.latent_dim, generator=torch.Generator().manual_seed(1))  # (k, n, K): any lead
+    torch.testing.assert_close(model.decoder(z), ordinary.decoder(z), rtol=1e-5, atol=1e-5)
+    grads = []
+    for m in (model, ordinary):
+        m.zero_grad()
+        m.reconstruction_nll(m.decoder(m.encode(x)[0]), x).sum().backward()
+        grads.append([p.grad for p in m.parameters()])
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-3)

@@ -2,17 +2,21 @@
 
 Two habits of glibc's allocator keep a notebook kernel's resident memory near its high-water mark:
 
-- It raises its mmap threshold to the size of the largest block freed so far (up to 32 MB), so after
-  the first big tensor of a lesson is freed, later tensors of a few MB come from the heap, which
-  fragments. :func:`limit_heap_fragmentation` fixes the threshold at 1 MB: every larger block gets its
-  own mapping, unmapped when freed.
+- It raises its mmap threshold to the size of the largest block freed so far (up to 32 MiB), so after
+  the first big tensor of a lesson is freed, later tensors of many MB come from the heap, which
+  fragments. :func:`limit_heap_fragmentation` fixes the threshold at 16 MiB: every larger block gets its
+  own mapping, unmapped when freed. Not lower: each new mapping is zero-filled page by page, and
+  tensors of a few MB allocated at every step of a loop (notebook 09's posterior fits) then cost time.
 - Freed small blocks in the middle of the heap stay resident. :func:`release_free_memory` hands them
   back (``malloc_trim(0)``); in a notebook it runs after every cell.
 
-Measured as the kernel's peak resident memory while nbclient runs the notebook: notebook 09 849 MiB
-by default, 556 MiB with the threshold fixed; a k = 5000 bound over the test set (tools/evaluate_models.py)
-3.8 GB by default, about 0.45 GB with it; speed unchanged. Binder allows 2 GB for the JupyterLab server
-and all its kernels together, so this matters when a learner keeps several lessons open.
+Measured on notebook 09, the kernel's peak resident memory and the run's wall time (MB = 10^6 bytes;
+``benchmarks/course_runtime.py --local --only 09-coll --no-write``, the threshold set through
+MALLOC_MMAP_THRESHOLD_, 2026-12-02): glibc's default 890 MB (first profile); threshold 1 MiB 587 MB and
+76 s; 16 MiB 696 MB and 56 s; 32 MiB 771 MB and 56 s. At 1 MiB its posterior fits (inference.fit_posterior,
+100 images) took 17 s instead of 11-12 s at 16 MiB or more. Binder allows 2 GB for the JupyterLab server
+and all its kernels together: there binder/start sets a lower threshold through the environment, which
+wins, and trades time for memory (benchmarks/results/course_runtime.md, binder mode).
 
 ``import vaelib`` calls :func:`install` once. These are process-wide allocator settings (not Python
 state) with no effect on any result, and nothing happens where the C library is not glibc.
@@ -25,7 +29,7 @@ import functools
 import os
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter number in glibc's malloc.h
-THRESHOLD_BYTES = 1 << 20
+THRESHOLD_BYTES = 16 << 20
 
 
 @functools.cache

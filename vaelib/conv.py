@@ -108,6 +108,9 @@ class ConvVAE(VAE):
             self.fc_mu = nn.Linear(features, config.latent_dim)
             self.fc_log_sigma = nn.Linear(features, config.latent_dim)
             self.decoder = ConvDecoder(config.latent_dim, config.channels, self.likelihood.extra_outputs)
+        # The same numbers up to float32 rounding, but CPU convolutions on (n, h, w, c)-ordered data are
+        # faster: a training step about 1.36 times (benchmarks/conv_layout.py). Loading weights keeps it.
+        self.to(memory_format=torch.channels_last)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(batch, 784) -> (mu, log_sigma), each (batch, latent_dim)."""
