@@ -55,11 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         order = list(LAYOUTS) if rep % 2 == 0 else list(reversed(LAYOUTS))
         for name in order:
             times[name].append(seconds_per_step(LAYOUTS[name], pixels, args.steps, args.threads))
-    medians = {name: benchlib.summarize(values)["median"] for name, values in times.items()}
-    fast, slow = medians.values()
+    summaries = {name: benchlib.summarize(values) for name, values in times.items()}
+    fast, slow = (s["median"] for s in summaries.values())
     rows = [
         [name, f"{1000 * s['median']:.1f}", f"{1000 * s['min']:.1f} to {1000 * s['max']:.1f}"]
-        for name, s in ((n, benchlib.summarize(v)) for n, v in times.items())
+        for name, s in summaries.items()
     ]
     command = "python benchmarks/conv_layout.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
     lines = [
