@@ -306,3 +306,38 @@ def test_setup_refuses_a_venv_of_an_unsupported_python(fake_setup, tmp_path, mon
     monkeypatch.setattr(course, "python_version_of", lambda python: (3, 10, 14))
     with pytest.raises(SystemExit, match="uses Python 3.10.14"):
         course.ensure_environment()
+
+
+# --- The test command's two workers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, cpus, environ, expected_args, threads",
+    [
+        ([], 2, {}, ["-n", "2", "--dist", "loadfile"], "1"),
+        (["notebooks"], 8, {}, ["-n", "2", "--dist", "loadfile", "notebooks"], "4"),
+        ([], 1, {}, [], None),  # one CPU (Binder): one process, torch's own thread count
+        (["-n", "4"], 8, {}, ["-n", "4"], None),  # the caller's choice stands
+        (["-n4"], 8, {}, ["-n4"], None),
+        (["--numprocesses=3"], 8, {}, ["--numprocesses=3"], None),
+        (["-p", "no:xdist"], 8, {}, ["-p", "no:xdist"], None),
+        (["--dist", "loadscope"], 8, {}, ["--dist", "loadscope"], None),
+        ([], 2, {"OMP_NUM_THREADS": "2"}, ["-n", "2", "--dist", "loadfile"], "2"),  # set by the caller: kept
+    ],
+)
+def test_parallel_test_run(args, cpus, environ, expected_args, threads):
+    new_args, new_environ = course.parallel_test_run(list(args), cpus, dict(environ))
+    assert new_args == expected_args
+    assert new_environ.get("OMP_NUM_THREADS") == threads
+
+
+def test_test_command_runs_pytest_on_two_workers(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(course, "ensure_environment", lambda: tmp_path / "python")
+    monkeypatch.setattr(course, "available_cpus", lambda: 2)
+    monkeypatch.setattr(course.subprocess, "call", lambda cmd, **kw: calls.append((cmd, kw["env"])) or 0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert course.main(["test", "tests/test_data.py"]) == 0
+    ((cmd, env),) = calls
+    assert cmd[1:] == ["-m", "pytest", "-n", "2", "--dist", "loadfile", "tests/test_data.py"]
+    assert env["OMP_NUM_THREADS"] == "1" and env["PYTHONHASHSEED"] == "0"

@@ -71,6 +71,24 @@ def test_num_threads_is_applied_and_restored(small_mnist, monkeypatch):
     assert seen[0] == 1 and seen[-1] == before and torch.get_num_threads() == before
 
 
+@pytest.mark.parametrize(
+    ("omp", "asked", "used"), [(None, 2, 2), ("1", 2, 1), ("4", 2, 2), ("", 3, 3), ("two", 3, 3), ("0", 3, 3)]
+)
+def test_torch_threads_never_exceeds_omp_num_threads(omp, asked, used, monkeypatch):
+    """OMP_NUM_THREADS (Binder, the parallel test run) caps a recipe's thread count; anything but a
+    positive integer there is no cap."""
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    seen = []
+    original = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (seen.append(n), original(n)))
+    with torch_threads(asked):
+        pass
+    assert seen[0] == used
+
+
 def test_torch_threads_restores_after_an_error():
     before = torch.get_num_threads()
     with pytest.raises(RuntimeError), torch_threads(1):

@@ -318,6 +318,33 @@ def ensure_environment() -> Path:
     return python
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (a container's share where the OS reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def parallel_test_run(args: list[str], cpus: int, environ: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """pytest arguments and environment for `test`: two worker processes where there are two CPUs.
+
+    Each worker takes whole files (``--dist loadfile``): a notebook's cells share one kernel, so they
+    stay on one worker. Each worker's PyTorch gets its share of the CPUs (OMP_NUM_THREADS, which
+    vaelib.training also applies to a recipe's own thread count): two processes with a thread per CPU
+    each would wait on each other's threads (a 20-epoch training took several times longer). Whoever
+    chooses (-n / --numprocesses / --dist / -p no:xdist, or OMP_NUM_THREADS already set) keeps the choice.
+    """
+    chosen = any(
+        a in ("-n", "--numprocesses", "no:xdist") or a.startswith(("-n", "--numprocesses=", "--dist")) for a in args
+    )
+    if chosen or cpus < 2:
+        return args, environ
+    workers = 2
+    environ = {"OMP_NUM_THREADS": str(cpus // workers), **environ}
+    return ["-n", str(workers), "--dist", "loadfile", *args], environ
+
+
 def main(argv: list[str]) -> int:
     commands = ("lab", "test", "execute", "setup", "site")
     if len(argv) < 1 or argv[0] not in commands:
@@ -333,6 +360,7 @@ def main(argv: list[str]) -> int:
             rest.append("--allow-root")  # containers and CI run as root; JupyterLab refuses without it
         return subprocess.call([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *rest], env=env)
     if command == "test":
+        rest, env = parallel_test_run(rest, available_cpus(), env)
         return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT, env=env)
     if command == "site":  # the development tools (requirements-dev.txt), then the website into build/site
         pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]

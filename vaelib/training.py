@@ -12,6 +12,7 @@ A model with ``conditional = True`` (it also takes the digit label) trains with 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ class TrainConfig:
     beta: float = 1.0  # weight of the KL term (1 = the ELBO); ignored by the Autoencoder
     seed: int = 0  # seeds shuffling, binarization and reparameterization noise
     binarize: bool = False  # dynamic binarization: a fresh Bernoulli draw of each image per use
-    num_threads: int | None = None  # torch threads during fit (None: leave torch's setting)
+    num_threads: int | None = None  # torch threads during fit (None: leave torch's setting; at most OMP_NUM_THREADS)
     progress: bool = True  # show a tqdm progress bar with the running loss
     kl_warmup_steps: int = 0  # KL warm-up: the KL weight rises linearly from 0 to beta over these steps
     free_bits: float = 0.0  # nats per latent dimension the KL term does not charge (0: the plain KL)
@@ -103,10 +104,12 @@ class History:
 
 @contextmanager
 def torch_threads(num_threads: int | None):
-    """Run a block with ``torch.set_num_threads(num_threads)``, restoring the old value after."""
+    """Run a block with ``torch.set_num_threads(num_threads)``, capped by a positive OMP_NUM_THREADS (binder/start,
+    the two-worker test run: more threads than cores wait on each other), restoring the old value after."""
     old = torch.get_num_threads()
     if num_threads is not None:
-        torch.set_num_threads(num_threads)
+        cap = os.environ.get("OMP_NUM_THREADS", "").strip()
+        torch.set_num_threads(min(num_threads, int(cap)) if cap.isdigit() and int(cap) > 0 else num_threads)
     try:
         yield
     finally:
@@ -153,11 +156,8 @@ def evaluate_loss(
     binarize: bool = False,
     labels: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Mean loss over ``x`` in nats per example: ``{"loss", "reconstruction", "kl"}``.
-
-    For a VAE the reconstruction term uses one reparameterized sample per example, seeded by ``seed``.
-    A conditional model also needs the ``labels`` of ``x``.
-    """
+    """Mean loss over ``x`` in nats per example: ``{"loss", "reconstruction", "kl"}``; for a VAE with one
+    reparameterized sample per example, seeded by ``seed``. A conditional model also needs the ``labels`` of ``x``."""
     check_images(x, "x", last_dim=model.config.input_dim)
     check_labels_for(model, labels, x)
     generator = torch.Generator().manual_seed(seed)

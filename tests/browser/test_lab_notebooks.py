@@ -10,13 +10,15 @@ run with the menu Run -> Run All Cells; then the page must show that
 - the ipywidgets (if any) rendered, and moving the first slider redraws a picture (notebook 07);
 - the notebook file on disk is unchanged.
 
-A screenshot of each whole notebook goes to $VAELIB_SCREENSHOTS (or a temporary folder). Select
+With VAELIB_SCREENSHOTS set, a screenshot of each whole notebook goes there (a failure's screenshot
+goes there or to a temporary folder). Select
 notebooks by id: `pytest tests/browser/test_lab_notebooks.py -k 07-latent-space`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from pathlib import Path
 
@@ -35,8 +37,8 @@ def _id(path: Path) -> str:
 def ran(request, lab, chromium, screenshots):
     """Open one notebook, Run All Cells, and wait until it is done; yield what the page shows.
 
-    Afterwards: a screenshot, the page closed without saving, the notebook's kernel shut down, and
-    the checkpoint JupyterLab made on opening removed."""
+    Afterwards: a screenshot if VAELIB_SCREENSHOTS is set, the page closed without saving, the notebook's
+    kernel shut down, and the checkpoint JupyterLab made on opening removed."""
     path = request.param
     relative = path.relative_to(lab.root_dir).as_posix()
     name = _id(path).replace("/", "-")
@@ -66,7 +68,8 @@ def ran(request, lab, chromium, screenshots):
             raise
         result["page"] = page
         yield result
-        harness.screenshot_notebook(page, screenshots / f"{name}.png")
+        if os.environ.get("VAELIB_SCREENSHOTS"):  # a picture of the whole notebook costs seconds: on request
+            harness.screenshot_notebook(page, screenshots / f"{name}.png")
     finally:
         context.close()  # closes the notebook without saving
         lab.shutdown_session(relative)
